@@ -1,0 +1,202 @@
+// Operator settings: every one an environment variable with a matching
+// command-line flag (--concurrency=8 or --concurrency 8 for CONCURRENCY),
+// validated at start. Flags win over the environment. This table is the
+// reference the README's configuration section is checked against.
+import { OperatorError } from './errors.ts';
+
+type Kind = 'duration' | 'address' | 'int' | 'bool' | 'string' | 'url' | 'list' | 'level';
+
+interface SettingSpec {
+  env: string;
+  kind: Kind;
+  default?: string;
+  description: string;
+}
+
+export const SETTINGS = {
+  kubeconfig: { env: 'KUBECONFIG', kind: 'string', description: 'Path to a kubeconfig file. Unset: ~/.kube/config, or the in-cluster service account inside a pod.' },
+  watchNamespace: { env: 'WATCH_NAMESPACE', kind: 'list', description: 'Comma-separated namespaces to watch. Unset: every namespace.' },
+  podNamespace: { env: 'POD_NAMESPACE', kind: 'string', description: 'The operator\'s own namespace (from the downward API); holds the default credentials Secrets and the leader Lease.' },
+  concurrency: { env: 'CONCURRENCY', kind: 'int', default: '4', description: 'Bindings reconciled in parallel.' },
+  resyncInterval: { env: 'RESYNC_INTERVAL', kind: 'duration', default: '1h', description: 'How often a binding in sync is compared with what the CDN serves (drift check), jittered by ±10%.' },
+  logLevel: { env: 'LOG_LEVEL', kind: 'level', default: 'info', description: 'trace, debug, info, warn, error or fatal.' },
+  alibabaCredentialsSecret: { env: 'ALIBABA_CREDENTIALS_SECRET', kind: 'string', description: 'Default Alibaba Cloud credentials Secret (in POD_NAMESPACE) for bindings without spec.credentialsSecretRef.' },
+  tencentCredentialsSecret: { env: 'TENCENT_CREDENTIALS_SECRET', kind: 'string', description: 'Default Tencent Cloud credentials Secret (in POD_NAMESPACE) for bindings without spec.credentialsSecretRef.' },
+  alibabaRrsa: { env: 'ALIBABA_RRSA', kind: 'bool', default: 'false', description: 'Let bindings without a credentials Secret use the pod\'s Alibaba Cloud RRSA identity (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE).' },
+  alibabaCdnEndpoint: { env: 'ALIBABA_CDN_ENDPOINT', kind: 'url', description: 'Alibaba Cloud CDN API endpoint URL. Default https://cdn.aliyuncs.com.' },
+  tencentTeoEndpoint: { env: 'TENCENT_TEO_ENDPOINT', kind: 'url', description: 'Tencent Cloud EdgeOne API endpoint URL. Default https://teo.tencentcloudapi.com (international: https://teo.intl.tencentcloudapi.com).' },
+  tencentSslEndpoint: { env: 'TENCENT_SSL_ENDPOINT', kind: 'url', description: 'Tencent Cloud SSL Certificates API endpoint URL. Default https://ssl.tencentcloudapi.com (international: https://ssl.intl.tencentcloudapi.com).' },
+  providerTimeout: { env: 'PROVIDER_TIMEOUT', kind: 'duration', default: '10s', description: 'Timeout of one provider HTTP request.' },
+  leaderElect: { env: 'LEADER_ELECT', kind: 'bool', default: 'false', description: 'Run leader election on a Lease so that only one replica reconciles.' },
+  leaderElectionNamespace: { env: 'LEADER_ELECTION_NAMESPACE', kind: 'string', description: 'Namespace of the leader Lease. Default: POD_NAMESPACE.' },
+  leaderElectionId: { env: 'LEADER_ELECTION_ID', kind: 'string', default: 'cdn-cert-sync-leader', description: 'Name of the leader Lease.' },
+  healthAddr: { env: 'HEALTH_ADDR', kind: 'address', default: ':8081', description: 'Address of /healthz and /readyz. Empty to disable.' },
+  metricsAddr: { env: 'METRICS_ADDR', kind: 'address', default: ':8080', description: 'Address of /metrics. Empty to disable.' },
+  shutdownTimeout: { env: 'SHUTDOWN_TIMEOUT', kind: 'duration', default: '20s', description: 'How long SIGTERM waits for in-flight reconciles before exiting.' },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface Address {
+  host: string | undefined;
+  port: number;
+}
+
+export interface Config {
+  kubeconfig: string | undefined;
+  watchNamespaces: string[];
+  podNamespace: string | undefined;
+  concurrency: number;
+  resyncIntervalMs: number;
+  logLevel: string;
+  alibabaCredentialsSecret: string | undefined;
+  tencentCredentialsSecret: string | undefined;
+  alibabaRrsa: boolean;
+  alibabaCdnEndpoint: string | undefined;
+  tencentTeoEndpoint: string | undefined;
+  tencentSslEndpoint: string | undefined;
+  providerTimeoutMs: number;
+  leaderElect: boolean;
+  leaderElectionNamespace: string | undefined;
+  leaderElectionId: string;
+  healthAddr: Address | undefined;
+  metricsAddr: Address | undefined;
+  shutdownTimeoutMs: number;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** `15s`, `5m`, `1h30m`, `250ms` → milliseconds. */
+export function parseDuration(text: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1);
+    consumed = re.lastIndex;
+  }
+  if (consumed === 0 || consumed !== text.length) throw new Error(`"${text}" is not a duration like 15s, 5m or 1h`);
+  return Math.round(total);
+}
+
+/** `:8080`, `0.0.0.0:8080`, `127.0.0.1:0` → host and port; empty → disabled. */
+export function parseAddress(text: string): Address | undefined {
+  if (text === '') return undefined;
+  const m = /^(?:\[?([^\]]*)\]?)?:(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw new Error(`"${text}" is not an address like :8080 or 127.0.0.1:8080`);
+  return { host: m[1] || undefined, port };
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function parseValue(kind: Kind, text: string): unknown {
+  switch (kind) {
+    case 'duration':
+      return parseDuration(text);
+    case 'address':
+      return parseAddress(text);
+    case 'int': {
+      if (!/^\d+$/.test(text) || Number(text) < 1) throw new Error(`"${text}" is not a positive whole number`);
+      return Number(text);
+    }
+    case 'bool': {
+      if (!['true', 'false', '1', '0'].includes(text.toLowerCase())) throw new Error(`"${text}" is not true or false`);
+      return ['true', '1'].includes(text.toLowerCase());
+    }
+    case 'url': {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new Error(`"${text}" is not a URL like https://host or http://127.0.0.1:18080`);
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`"${text}" must be http:// or https://`);
+      return url.toString().replace(/\/$/, '');
+    }
+    case 'list':
+      return text.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'level':
+      if (!LEVELS.includes(text)) throw new Error(`"${text}" is not one of ${LEVELS.join(', ')}`);
+      return text;
+    case 'string':
+      return text || undefined;
+  }
+}
+
+function flagName(env: string): string {
+  return `--${env.toLowerCase().replace(/_/g, '-')}`;
+}
+
+export const USAGE = [
+  'Usage: node dist/main.js [flags]',
+  '',
+  'Every setting is an environment variable or the matching flag (flags win).',
+  '',
+  ...Object.values(SETTINGS).map((s: SettingSpec) => {
+    const def = s.default !== undefined ? ` (default ${s.default === '' ? '""' : s.default})` : '';
+    return `  ${flagName(s.env).padEnd(30)} ${s.env}${def}\n  ${''.padEnd(30)} ${s.description}`;
+  }),
+  '  --help                         Print this help and exit.',
+].join('\n');
+
+/** Parses flags into env-style overrides; throws CCS_CONFIG_INVALID for an unknown flag. */
+function parseFlags(argv: readonly string[]): Record<string, string> {
+  const byFlag = new Map(Object.values(SETTINGS).map((s: SettingSpec) => [flagName(s.env), s.env]));
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const env = byFlag.get(flag);
+    if (!env) throw new OperatorError('CCS_CONFIG_INVALID', arg, 'unknown flag (see --help)');
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new OperatorError('CCS_CONFIG_INVALID', flag, 'needs a value');
+    out[env] = value;
+  }
+  return out;
+}
+
+/** Builds the Config from the environment and flags; throws CCS_CONFIG_INVALID naming the bad setting. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): Config {
+  const merged: Record<string, string | undefined> = { ...env, ...parseFlags(argv) };
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SETTINGS) as Array<[SettingName, SettingSpec]>) {
+    const raw = merged[spec.env] ?? spec.default;
+    if (raw === undefined) continue;
+    try {
+      values[name] = parseValue(spec.kind, raw.trim());
+    } catch (err) {
+      throw new OperatorError('CCS_CONFIG_INVALID', spec.env, (err as Error).message);
+    }
+  }
+  const config: Config = {
+    kubeconfig: values.kubeconfig as string | undefined,
+    watchNamespaces: (values.watchNamespace as string[] | undefined) ?? [],
+    podNamespace: values.podNamespace as string | undefined,
+    concurrency: values.concurrency as number,
+    resyncIntervalMs: values.resyncInterval as number,
+    logLevel: values.logLevel as string,
+    alibabaCredentialsSecret: values.alibabaCredentialsSecret as string | undefined,
+    tencentCredentialsSecret: values.tencentCredentialsSecret as string | undefined,
+    alibabaRrsa: values.alibabaRrsa as boolean,
+    alibabaCdnEndpoint: values.alibabaCdnEndpoint as string | undefined,
+    tencentTeoEndpoint: values.tencentTeoEndpoint as string | undefined,
+    tencentSslEndpoint: values.tencentSslEndpoint as string | undefined,
+    providerTimeoutMs: values.providerTimeout as number,
+    leaderElect: values.leaderElect as boolean,
+    leaderElectionNamespace: (values.leaderElectionNamespace as string | undefined) ?? (values.podNamespace as string | undefined),
+    leaderElectionId: values.leaderElectionId as string,
+    healthAddr: values.healthAddr as Address | undefined,
+    metricsAddr: values.metricsAddr as Address | undefined,
+    shutdownTimeoutMs: values.shutdownTimeout as number,
+  };
+  if (config.resyncIntervalMs < 10_000) throw new OperatorError('CCS_CONFIG_INVALID', 'RESYNC_INTERVAL', 'must be at least 10s');
+  if (config.leaderElect && !config.leaderElectionNamespace) {
+    throw new OperatorError('CCS_CONFIG_INVALID', 'LEADER_ELECTION_NAMESPACE', 'required with LEADER_ELECT=true (or set POD_NAMESPACE)');
+  }
+  if ((config.alibabaCredentialsSecret || config.tencentCredentialsSecret) && !config.podNamespace) {
+    throw new OperatorError('CCS_CONFIG_INVALID', 'POD_NAMESPACE', 'required when a default credentials Secret is set');
+  }
+  return config;
+}

@@ -1,0 +1,463 @@
+// reconcile(key), level-based: it reads the binding and its Secret from the
+// caches (never the event that woke it), validates the certificate, asks the
+// provider what the targets serve, pushes only what differs, verifies, and
+// writes status once, only if it changed. Its only outcomes are success
+// (maybe with a requeue after a delay), retry with backoff, and terminal
+// failure.
+import type { Logger } from 'pino';
+import {
+  API_VERSION,
+  FINALIZER,
+  KIND,
+  type BindingStatus,
+  type CdnCertificateBinding,
+  type CertificateSummary,
+  type TargetStatus,
+} from '../api/v1alpha1/schema.ts';
+import { parseTlsSecret, uncoveredTargets } from '../certs/index.ts';
+import type { CertificateBundle } from '../certs/types.ts';
+import { OperatorError, Reason } from '../errors.ts';
+import type { EventSink } from '../kube/events.ts';
+import { TLS_SECRET_TYPE, type SecretLookup } from '../kube/secrets.ts';
+import {
+  ProviderError,
+  targetsOf,
+  type BindingRef,
+  type Observation,
+  type Provider,
+  type ProviderScope,
+} from '../providers/provider.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { eventTypeFor, findCondition, isTransition, READY, rfc3339, setCondition } from './conditions.ts';
+import { resolveCredentials, type CredentialsDefaults, type CredentialsSource } from './credentials.ts';
+import { keyOf, type BindingIndex } from './index.ts';
+import { assess, planDeploy, type RoundOutcome } from './planner.ts';
+
+export type Result =
+  | { type: 'success'; requeueAfterMs?: number }
+  | { type: 'retry'; reason: string }
+  | { type: 'terminal'; reason: string };
+
+export interface BindingWrites {
+  writeStatus(binding: CdnCertificateBinding, status: BindingStatus): Promise<CdnCertificateBinding | undefined>;
+  setFinalizers(binding: CdnCertificateBinding, finalizers: string[]): Promise<CdnCertificateBinding>;
+}
+
+export interface SecretSource {
+  get(namespace: string, name: string): Promise<SecretLookup>;
+}
+
+/** What the metrics want to know after a reconcile; implemented in telemetry/. */
+export interface BindingObserver {
+  synced(key: string, servedNotAfter: Date | undefined, at: Date): void;
+  forget(key: string): void;
+}
+
+export interface ReconcilerOptions {
+  index: BindingIndex;
+  secrets: SecretSource;
+  credentials: CredentialsSource;
+  credentialsDefaults: CredentialsDefaults;
+  writer: BindingWrites;
+  events: EventSink;
+  providers: ProviderRegistry;
+  logger: Logger;
+  /** How often a binding in sync is checked against the CDN for drift. */
+  resyncIntervalMs: number;
+  /** How soon to look again after a push the CDN has not confirmed yet. */
+  verifyDelayMs?: number;
+  observer?: BindingObserver;
+  now?: () => Date;
+  random?: () => number;
+}
+
+/** What one round concluded, before it is written down. */
+interface Verdict {
+  ready: { status: 'True' | 'False'; reason: Reason; message: string };
+  certificate?: CertificateSummary;
+  targets?: TargetStatus[];
+  lastSyncTime?: string;
+  result: Result;
+}
+
+export function scopeOf(binding: CdnCertificateBinding): ProviderScope | undefined {
+  const { alibaba, tencent } = binding.spec;
+  if (alibaba) return { name: 'alibaba', alibaba };
+  if (tencent) return { name: 'tencent', tencent };
+  return undefined;
+}
+
+function summary(bundle: CertificateBundle): CertificateSummary {
+  const { leaf } = bundle;
+  return {
+    serialNumber: leaf.serialNumber,
+    fingerprintSHA256: leaf.fingerprintSHA256,
+    notBefore: rfc3339(leaf.notBefore),
+    notAfter: rfc3339(leaf.notAfter),
+    dnsNames: leaf.dnsNames,
+  };
+}
+
+function failure(err: OperatorError): Verdict {
+  const reason = err.reason ?? Reason.Syncing;
+  const result: Result = err.retry === 'backoff' ? { type: 'retry', reason } : { type: 'terminal', reason };
+  return { ready: { status: 'False', reason, message: err.message }, result };
+}
+
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #now: () => Date;
+  readonly #random: () => number;
+
+  constructor(opts: ReconcilerOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? (() => new Date());
+    this.#random = opts.random ?? Math.random;
+  }
+
+  async reconcile(key: string): Promise<Result> {
+    let binding = this.#o.index.get(key);
+    if (!binding) {
+      this.#o.observer?.forget(key);
+      return { type: 'success' };
+    }
+    const log = this.#o.logger.child({ binding: key });
+    if (binding.metadata.deletionTimestamp) return this.#finalize(binding, log);
+
+    const wantsFinalizer = binding.spec.deletionPolicy === 'Disable';
+    const finalizers = binding.metadata.finalizers ?? [];
+    if (wantsFinalizer !== finalizers.includes(FINALIZER)) {
+      const next = wantsFinalizer ? [...finalizers, FINALIZER] : finalizers.filter((f) => f !== FINALIZER);
+      binding = await this.#o.writer.setFinalizers(binding, next);
+      log.debug({ finalizer: wantsFinalizer }, 'updated finalizer');
+    }
+
+    const verdict = await this.#sync(binding, log);
+    await this.#record(binding, verdict, log);
+    return verdict.result;
+  }
+
+  async #sync(binding: CdnCertificateBinding, log: Logger): Promise<Verdict> {
+    const key = keyOf(binding.metadata.namespace, binding.metadata.name);
+    const scope = scopeOf(binding);
+    if (!scope) {
+      return failure(new OperatorError('CCS_PROVIDER_REJECTED', 'spec names no provider (set spec.alibaba or spec.tencent)'));
+    }
+    const previous = binding.status;
+    if (binding.spec.suspend) {
+      return {
+        ready: { status: 'False', reason: Reason.Suspended, message: 'spec.suspend is true: no provider calls are made' },
+        ...(previous?.certificate ? { certificate: previous.certificate } : {}),
+        ...(previous?.targets ? { targets: previous.targets } : {}),
+        result: { type: 'success' },
+      };
+    }
+
+    const conflict = this.#o.index.conflictFor(key);
+    if (conflict) return failure(new OperatorError('CCS_TARGET_CONFLICT', conflict.targets.join(', '), conflict.owner));
+
+    let bundle: CertificateBundle;
+    try {
+      bundle = await this.#certificate(binding, targetsOf(scope));
+    } catch (err) {
+      if (err instanceof OperatorError) return failure(err);
+      throw err;
+    }
+    const certificate = summary(bundle);
+
+    const due = this.#driftCheckDue(binding, bundle);
+    if (due > 0) {
+      // Verified before, nothing changed since: the status is still the truth.
+      return {
+        ready: { status: 'True', reason: Reason.Synced, message: findCondition(previous?.conditions, READY)?.message ?? '' },
+        certificate,
+        ...(previous?.targets ? { targets: previous.targets } : {}),
+        ...(previous?.lastSyncTime ? { lastSyncTime: previous.lastSyncTime } : {}),
+        result: { type: 'success', requeueAfterMs: due },
+      };
+    }
+
+    let provider: Provider;
+    try {
+      provider = await this.#connect(binding, scope);
+    } catch (err) {
+      if (err instanceof OperatorError) return { ...failure(err), certificate, ...(previous?.targets ? { targets: previous.targets } : {}) };
+      throw err;
+    }
+    const verdict = await this.#push(binding, scope, provider, bundle, log);
+    return { ...verdict, certificate };
+  }
+
+  /** Reads and validates the Secret; throws an OperatorError naming the problem. */
+  async #certificate(binding: CdnCertificateBinding, targets: readonly string[]): Promise<CertificateBundle> {
+    const { namespace } = binding.metadata;
+    const name = binding.spec.secretName;
+    const lookup = await this.#o.secrets.get(namespace, name);
+    if (!lookup.found) throw new OperatorError('CCS_SECRET_NOT_FOUND', name);
+    if (lookup.secret.type !== TLS_SECRET_TYPE) throw new OperatorError('CCS_SECRET_WRONG_TYPE', name, lookup.secret.type);
+    const parsed = parseTlsSecret(lookup.secret.crt, lookup.secret.key, this.#now());
+    if (!parsed.ok) {
+      const code = parsed.reason === 'KeyMismatch' ? 'CCS_CERT_KEY_MISMATCH' : parsed.reason === 'CertificateExpired' ? 'CCS_CERT_EXPIRED' : 'CCS_CERT_INVALID';
+      throw new OperatorError(code, `Secret ${name}: ${parsed.message}`);
+    }
+    const uncovered = uncoveredTargets(parsed.bundle.leaf.dnsNames, targets);
+    if (uncovered.length > 0) {
+      throw new OperatorError('CCS_DOMAIN_NOT_COVERED', uncovered.join(', '), parsed.bundle.leaf.dnsNames.join(', ') || 'none');
+    }
+    return parsed.bundle;
+  }
+
+  /**
+   * Milliseconds until the next drift check when the status already proves
+   * every target serves this certificate for this generation; 0 when the
+   * provider must be asked now. This is why a restart makes no provider calls.
+   */
+  #driftCheckDue(binding: CdnCertificateBinding, bundle: CertificateBundle): number {
+    const status = binding.status;
+    const ready = findCondition(status?.conditions, READY);
+    if (!status?.lastSyncTime || ready?.status !== 'True' || status.observedGeneration !== binding.metadata.generation) return 0;
+    if (status.certificate?.fingerprintSHA256 !== bundle.leaf.fingerprintSHA256) return 0;
+    const scope = scopeOf(binding);
+    const targets = scope ? targetsOf(scope) : [];
+    const byName = new Map((status.targets ?? []).map((t) => [t.name, t]));
+    const allSynced = targets.every((t) => {
+      const s = byName.get(t);
+      return s?.state === 'Synced' && s.fingerprintSHA256 === bundle.leaf.fingerprintSHA256;
+    });
+    if (!allSynced) return 0;
+    const age = this.#now().getTime() - Date.parse(status.lastSyncTime);
+    const remaining = this.#o.resyncIntervalMs - age;
+    return remaining > 1_000 ? remaining : 0;
+  }
+
+  async #connect(binding: CdnCertificateBinding, scope: ProviderScope): Promise<Provider> {
+    const driver = this.#o.providers.driver(scope.name);
+    const credentials = await resolveCredentials(binding, driver, this.#o.credentials, this.#o.credentialsDefaults);
+    return driver.connect(scope, credentials);
+  }
+
+  async #push(
+    binding: CdnCertificateBinding,
+    scope: ProviderScope,
+    provider: Provider,
+    bundle: CertificateBundle,
+    log: Logger,
+  ): Promise<Verdict> {
+    const ref = bindingRef(binding);
+    const targets = targetsOf(scope);
+    const fingerprint = bundle.leaf.fingerprintSHA256;
+    const observations = new Map<string, Observation>();
+    const failures = new Map<string, ProviderError>();
+    const certificateIds = new Map<string, string>();
+
+    for (const o of await guard(provider.observe({ binding: ref, targets }), targets)) observations.set(o.target, o);
+    const plan = planDeploy(targets, [...observations.values()], fingerprint);
+    for (const { target, error } of plan.unreadable) failures.set(target, error);
+
+    if (plan.deploy.length > 0) {
+      log.info({ targets: plan.deploy.length, fingerprint: fingerprint.slice(0, 12) }, 'pushing certificate');
+      const outcomes = await guardOutcomes(
+        provider.deploy({ binding: ref, targets: plan.deploy, certificate: bundle, observed: [...observations.values()] }),
+        plan.deploy,
+      );
+      const pushed: string[] = [];
+      for (const outcome of outcomes) {
+        if (outcome.ok) {
+          pushed.push(outcome.target);
+          if (outcome.certificateId) certificateIds.set(outcome.target, outcome.certificateId);
+        } else {
+          failures.set(outcome.target, outcome.error);
+        }
+      }
+      if (pushed.length > 0) {
+        // Verify: Ready means the CDN was seen serving it, not that a call returned 200.
+        for (const o of await guard(provider.observe({ binding: ref, targets: pushed }), pushed)) {
+          observations.set(o.target, o);
+          if (o.state === 'error') failures.set(o.target, o.error);
+        }
+      }
+    }
+
+    const now = this.#now();
+    const assessment = assess({
+      targets,
+      fingerprint,
+      observations,
+      failures,
+      certificateIds,
+      previous: binding.status?.targets,
+      now,
+    });
+    for (const t of assessment.targets) if (t.state !== 'Synced') log.debug({ target: t.name, state: t.state, detail: t.message }, 'target not in sync');
+
+    if (assessment.outcome === 'synced') {
+      await this.#prune(binding, provider, assessment.targets, log);
+      const served = [...observations.values()].flatMap((o) => (o.state === 'serving' && o.notAfter ? [o.notAfter] : []));
+      const earliest = served.length > 0 ? new Date(Math.min(...served.map((d) => d.getTime()))) : bundle.leaf.notAfter;
+      this.#o.observer?.synced(keyOf(binding.metadata.namespace, binding.metadata.name), earliest, now);
+    }
+    return {
+      ready: assessment.ready,
+      targets: assessment.targets,
+      ...(assessment.outcome === 'synced'
+        ? { lastSyncTime: rfc3339(now) }
+        : binding.status?.lastSyncTime
+          ? { lastSyncTime: binding.status.lastSyncTime }
+          : {}),
+      result: this.#resultOf(assessment.outcome, assessment.ready.reason),
+    };
+  }
+
+  /** Deletes provider-side copies the binding no longer uses; failures only warn. */
+  async #prune(binding: CdnCertificateBinding, provider: Provider, targets: readonly TargetStatus[], log: Logger): Promise<void> {
+    if (!provider.prune) return;
+    const inUse = [...new Set(targets.flatMap((t) => (t.certificateId ? [t.certificateId] : [])))];
+    const recorded = [...new Set((binding.status?.targets ?? []).flatMap((t) => (t.certificateId ? [t.certificateId] : [])))];
+    try {
+      const result = await provider.prune({ binding: bindingRef(binding), recorded, inUse });
+      if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'deleted unused provider certificates');
+      if (result.failed.length > 0) {
+        const detail = result.failed.map((f) => `${f.certificateId}: ${f.error.describe()}`).join('; ');
+        this.#o.events.event(involved(binding), 'Warning', 'CleanupFailed', `could not delete unused certificates (will retry): ${detail}`);
+      }
+    } catch (err) {
+      const detail = err instanceof ProviderError ? err.describe() : 'unexpected error';
+      this.#o.events.event(involved(binding), 'Warning', 'CleanupFailed', `could not delete unused certificates (will retry): ${detail}`);
+    }
+  }
+
+  #resultOf(outcome: RoundOutcome, reason: Reason): Result {
+    switch (outcome) {
+      case 'synced':
+        return { type: 'success', requeueAfterMs: this.#jittered(this.#o.resyncIntervalMs) };
+      case 'pending':
+        return { type: 'success', requeueAfterMs: this.#o.verifyDelayMs ?? 2_000 };
+      case 'retry':
+        return { type: 'retry', reason };
+      case 'terminal':
+        return { type: 'terminal', reason };
+    }
+  }
+
+  /** ±10% so that bindings created together do not check for drift together. */
+  #jittered(ms: number): number {
+    return Math.round(ms * (0.9 + 0.2 * this.#random()));
+  }
+
+  /** Deletion with policy Disable: turn HTTPS off, then let the binding go. */
+  async #finalize(binding: CdnCertificateBinding, log: Logger): Promise<Result> {
+    const finalizers = binding.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return { type: 'success' };
+    const key = keyOf(binding.metadata.namespace, binding.metadata.name);
+    const scope = scopeOf(binding);
+    const release = async () => {
+      await this.#o.writer.setFinalizers(binding, finalizers.filter((f) => f !== FINALIZER));
+      this.#o.observer?.forget(key);
+      return { type: 'success' } as const;
+    };
+    if (!scope) return release();
+    if (binding.spec.suspend) {
+      await this.#record(binding, {
+        ready: { status: 'False', reason: Reason.Suspended, message: 'deletion waits: spec.suspend is true, so HTTPS cannot be disabled' },
+        result: { type: 'success' },
+      }, log);
+      return { type: 'success' };
+    }
+    const owned = new Set(this.#o.index.conflictFor(key)?.targets ?? []);
+    const targets = targetsOf(scope).filter((t) => !owned.has(t));
+    if (targets.length === 0) return release();
+
+    let provider: Provider;
+    try {
+      provider = await this.#connect(binding, scope);
+    } catch (err) {
+      if (!(err instanceof OperatorError)) throw err;
+      const verdict = failure(err);
+      await this.#record(binding, verdict, log);
+      return verdict.result;
+    }
+    const outcomes = await guardOutcomes(provider.disable({ binding: bindingRef(binding), targets }), targets);
+    const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ target: o.target, error: o.error }]));
+    if (failed.length === 0) {
+      log.info({ targets: targets.length }, 'disabled HTTPS on every target; releasing the binding');
+      this.#o.events.event(involved(binding), 'Normal', 'Disabled', `HTTPS disabled on ${targets.length} targets`);
+      return release();
+    }
+    const terminal = failed.some((f) => !f.error.retryable);
+    const message = `disabling HTTPS before deletion failed: ${failed.slice(0, 3).map((f) => `${f.target}: ${f.error.describe()}`).join('; ')}`;
+    const reason = terminal ? Reason.ProviderRejected : Reason.Syncing;
+    const result: Result = failed.some((f) => f.error.retryable) ? { type: 'retry', reason } : { type: 'terminal', reason };
+    await this.#record(binding, { ready: { status: 'False', reason, message }, result }, log);
+    return result;
+  }
+
+  /** Writes the verdict into status (if it changed) and pairs an Event with every Ready transition. */
+  async #record(binding: CdnCertificateBinding, verdict: Verdict, log: Logger): Promise<void> {
+    const previous = binding.status ?? {};
+    const now = this.#now();
+    const conditions = setCondition(previous.conditions, { type: READY, ...verdict.ready, observedGeneration: binding.metadata.generation ?? 0 }, now);
+    const scope = scopeOf(binding);
+    const status: BindingStatus = {
+      ...(binding.metadata.generation !== undefined ? { observedGeneration: binding.metadata.generation } : {}),
+      ...(scope ? { provider: scope.name } : {}),
+      ...((verdict.lastSyncTime ?? previous.lastSyncTime) ? { lastSyncTime: verdict.lastSyncTime ?? previous.lastSyncTime } : {}),
+      conditions,
+      ...((verdict.certificate ?? previous.certificate) ? { certificate: verdict.certificate ?? previous.certificate } : {}),
+      ...((verdict.targets ?? previous.targets) ? { targets: verdict.targets ?? previous.targets } : {}),
+    };
+    await this.#o.writer.writeStatus(binding, status);
+    const before = findCondition(previous.conditions, READY);
+    const after = findCondition(conditions, READY);
+    if (after && isTransition(before, after)) {
+      log.info({ ready: after.status, reason: after.reason }, after.message);
+      this.#o.events.event(involved(binding), eventTypeFor(after), after.reason, after.message);
+    }
+  }
+}
+
+function bindingRef(binding: CdnCertificateBinding): BindingRef {
+  return { namespace: binding.metadata.namespace, name: binding.metadata.name, uid: binding.metadata.uid };
+}
+
+function involved(binding: CdnCertificateBinding) {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    namespace: binding.metadata.namespace,
+    name: binding.metadata.name,
+    uid: binding.metadata.uid,
+    resourceVersion: binding.metadata.resourceVersion,
+  };
+}
+
+/** A provider that throws instead of reporting (a bug) fails every target with a retryable error. */
+function unexpected(err: unknown): ProviderError {
+  if (err instanceof ProviderError) return err;
+  return new ProviderError({
+    provider: 'memory',
+    code: 'InternalError',
+    message: `provider failed unexpectedly (${err instanceof Error ? err.name : typeof err})`,
+    retryable: true,
+  });
+}
+
+async function guard(call: Promise<Observation[]>, targets: readonly string[]): Promise<Observation[]> {
+  try {
+    return await call;
+  } catch (err) {
+    const error = unexpected(err);
+    return targets.map((target) => ({ target, state: 'error', error }));
+  }
+}
+
+async function guardOutcomes(
+  call: Promise<Array<{ target: string; ok: true; certificateId?: string } | { target: string; ok: false; error: ProviderError }>>,
+  targets: readonly string[],
+) {
+  try {
+    return await call;
+  } catch (err) {
+    const error = unexpected(err);
+    return targets.map((target) => ({ target, ok: false as const, error }));
+  }
+}

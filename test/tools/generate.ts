@@ -1,0 +1,15 @@
+// Regenerates the files derived from src/: the CRD in crds/ and its copy in
+// the Helm chart. Run with `npm run generate`; test/api/crd.test.ts fails
+// when a committed file differs from what this would write.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderedCrd, CRD_FILES } from './manifests.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+for (const file of CRD_FILES) {
+  const path = join(root, file);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, renderedCrd());
+  process.stderr.write(`wrote ${file}\n`);
+}
