@@ -30,6 +30,9 @@ export const SETTINGS = {
   leaderElect: { env: 'LEADER_ELECT', kind: 'bool', default: 'false', description: 'Run leader election on a Lease so that only one replica reconciles.' },
   leaderElectionNamespace: { env: 'LEADER_ELECTION_NAMESPACE', kind: 'string', description: 'Namespace of the leader Lease. Default: POD_NAMESPACE.' },
   leaderElectionId: { env: 'LEADER_ELECTION_ID', kind: 'string', default: 'cdn-cert-sync-leader', description: 'Name of the leader Lease.' },
+  leaseDuration: { env: 'LEADER_ELECTION_LEASE_DURATION', kind: 'duration', default: '15s', description: 'How long a standby waits after the last renewal before taking the Lease over.' },
+  renewDeadline: { env: 'LEADER_ELECTION_RENEW_DEADLINE', kind: 'duration', default: '10s', description: 'How long the leader keeps trying to renew before it gives up leading and exits.' },
+  retryPeriod: { env: 'LEADER_ELECTION_RETRY_PERIOD', kind: 'duration', default: '2s', description: 'How often candidates try to acquire, and the leader renews, the Lease.' },
   healthAddr: { env: 'HEALTH_ADDR', kind: 'address', default: ':8081', description: 'Address of /healthz and /readyz. Empty to disable.' },
   metricsAddr: { env: 'METRICS_ADDR', kind: 'address', default: ':8080', description: 'Address of /metrics. Empty to disable.' },
   shutdownTimeout: { env: 'SHUTDOWN_TIMEOUT', kind: 'duration', default: '20s', description: 'How long SIGTERM waits for in-flight reconciles before exiting.' },
@@ -59,6 +62,9 @@ export interface Config {
   leaderElect: boolean;
   leaderElectionNamespace: string | undefined;
   leaderElectionId: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
   healthAddr: Address | undefined;
   metricsAddr: Address | undefined;
   shutdownTimeoutMs: number;
@@ -187,6 +193,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     leaderElect: values.leaderElect as boolean,
     leaderElectionNamespace: (values.leaderElectionNamespace as string | undefined) ?? (values.podNamespace as string | undefined),
     leaderElectionId: values.leaderElectionId as string,
+    leaseDurationMs: values.leaseDuration as number,
+    renewDeadlineMs: values.renewDeadline as number,
+    retryPeriodMs: values.retryPeriod as number,
     healthAddr: values.healthAddr as Address | undefined,
     metricsAddr: values.metricsAddr as Address | undefined,
     shutdownTimeoutMs: values.shutdownTimeout as number,
@@ -194,6 +203,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   if (config.resyncIntervalMs < 10_000) throw new OperatorError('CCS_CONFIG_INVALID', 'RESYNC_INTERVAL', 'must be at least 10s');
   if (config.leaderElect && !config.leaderElectionNamespace) {
     throw new OperatorError('CCS_CONFIG_INVALID', 'LEADER_ELECTION_NAMESPACE', 'required with LEADER_ELECT=true (or set POD_NAMESPACE)');
+  }
+  if (!(config.retryPeriodMs < config.renewDeadlineMs && config.renewDeadlineMs < config.leaseDurationMs)) {
+    throw new OperatorError('CCS_CONFIG_INVALID', 'LEADER_ELECTION_RENEW_DEADLINE', 'leader election needs retry period < renew deadline < lease duration');
   }
   if ((config.alibabaCredentialsSecret || config.tencentCredentialsSecret) && !config.podNamespace) {
     throw new OperatorError('CCS_CONFIG_INVALID', 'POD_NAMESPACE', 'required when a default credentials Secret is set');

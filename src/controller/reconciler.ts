@@ -250,13 +250,14 @@ export class Reconciler {
     const failures = new Map<string, ProviderError>();
     const certificateIds = new Map<string, string>();
 
-    for (const o of await guard(provider.observe({ binding: ref, targets }), targets)) observations.set(o.target, o);
+    for (const o of await guard(provider.name, provider.observe({ binding: ref, targets }), targets)) observations.set(o.target, o);
     const plan = planDeploy(targets, [...observations.values()], fingerprint);
     for (const { target, error } of plan.unreadable) failures.set(target, error);
 
     if (plan.deploy.length > 0) {
       log.info({ targets: plan.deploy.length, fingerprint: fingerprint.slice(0, 12) }, 'pushing certificate');
       const outcomes = await guardOutcomes(
+        provider.name,
         provider.deploy({ binding: ref, targets: plan.deploy, certificate: bundle, observed: [...observations.values()] }),
         plan.deploy,
       );
@@ -271,7 +272,7 @@ export class Reconciler {
       }
       if (pushed.length > 0) {
         // Verify: Ready means the CDN was seen serving it, not that a call returned 200.
-        for (const o of await guard(provider.observe({ binding: ref, targets: pushed }), pushed)) {
+        for (const o of await guard(provider.name, provider.observe({ binding: ref, targets: pushed }), pushed)) {
           observations.set(o.target, o);
           if (o.state === 'error') failures.set(o.target, o.error);
         }
@@ -363,8 +364,9 @@ export class Reconciler {
       }, log);
       return { type: 'success' };
     }
-    const owned = new Set(this.#o.index.conflictFor(key)?.targets ?? []);
-    const targets = targetsOf(scope).filter((t) => !owned.has(t));
+    // Never disable a target that an older binding owns.
+    const ownedByOthers = new Set(this.#o.index.conflictFor(key)?.targets ?? []);
+    const targets = targetsOf(scope).filter((t) => !ownedByOthers.has(t));
     if (targets.length === 0) return release();
 
     let provider: Provider;
@@ -376,7 +378,7 @@ export class Reconciler {
       await this.#record(binding, verdict, log);
       return verdict.result;
     }
-    const outcomes = await guardOutcomes(provider.disable({ binding: bindingRef(binding), targets }), targets);
+    const outcomes = await guardOutcomes(provider.name, provider.disable({ binding: bindingRef(binding), targets }), targets);
     const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ target: o.target, error: o.error }]));
     if (failed.length === 0) {
       log.info({ targets: targets.length }, 'disabled HTTPS on every target; releasing the binding');
@@ -431,33 +433,34 @@ function involved(binding: CdnCertificateBinding) {
 }
 
 /** A provider that throws instead of reporting (a bug) fails every target with a retryable error. */
-function unexpected(err: unknown): ProviderError {
+function unexpected(provider: Provider['name'], err: unknown): ProviderError {
   if (err instanceof ProviderError) return err;
   return new ProviderError({
-    provider: 'memory',
+    provider,
     code: 'InternalError',
     message: `provider failed unexpectedly (${err instanceof Error ? err.name : typeof err})`,
     retryable: true,
   });
 }
 
-async function guard(call: Promise<Observation[]>, targets: readonly string[]): Promise<Observation[]> {
+async function guard(provider: Provider['name'], call: Promise<Observation[]>, targets: readonly string[]): Promise<Observation[]> {
   try {
     return await call;
   } catch (err) {
-    const error = unexpected(err);
+    const error = unexpected(provider, err);
     return targets.map((target) => ({ target, state: 'error', error }));
   }
 }
 
 async function guardOutcomes(
+  provider: Provider['name'],
   call: Promise<Array<{ target: string; ok: true; certificateId?: string } | { target: string; ok: false; error: ProviderError }>>,
   targets: readonly string[],
 ) {
   try {
     return await call;
   } catch (err) {
-    const error = unexpected(err);
+    const error = unexpected(provider, err);
     return targets.map((target) => ({ target, ok: false as const, error }));
   }
 }
