@@ -74,6 +74,8 @@ export interface EnvOptions {
   api?: TestApiServer;
   /** Reuse a CDN (for restart tests). */
   cdn?: MemoryCdn;
+  /** Data of the default credentials Secret in the operator's namespace (default: the in-memory CDN's keys). */
+  credentials?: Record<string, string>;
 }
 
 export class TestEnv {
@@ -111,7 +113,7 @@ export class TestEnv {
     await this.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
     await this.core.createNamespacedSecret({
       namespace: OPERATOR_NAMESPACE,
-      body: { metadata: { name: DEFAULT_CREDENTIALS }, stringData: { id: 'AKIDtest', secret: 'super-secret-credential-value' } },
+      body: { metadata: { name: DEFAULT_CREDENTIALS }, stringData: this.#opts.credentials ?? { id: 'AKIDtest', secret: 'super-secret-credential-value' } },
     });
   }
 
