@@ -44,6 +44,8 @@ export interface OperatorOptions {
     reflectorBackoff?: { baseMs: number; maxMs: number };
     verifyDelayMs?: number;
     credentialsCacheMs?: number;
+    /** /healthz fails when a watch made no progress for this long (default 5 minutes). */
+    watchHealthMs?: number;
   };
 }
 
@@ -162,7 +164,8 @@ export class Operator {
       name: `watch:${r.name}`,
       check: () => {
         const idle = r.sinceProgress();
-        return idle > WATCH_HEALTH_MS ? `no list or watch progress for ${Math.round(idle / 1000)}s` : undefined;
+        const limit = this.#o.tuning?.watchHealthMs ?? WATCH_HEALTH_MS;
+        return idle > limit ? `no list or watch progress for ${Math.round(idle / 1000)}s` : undefined;
       },
     }));
   }
