@@ -20,6 +20,8 @@ import { bindingManifest, type BindingOptions } from '../fixtures/bindings.ts';
 
 export const OPERATOR_NAMESPACE = 'cdn-cert-sync';
 export const DEFAULT_CREDENTIALS = 'cdn-credentials';
+/** The bearer token the in-process operator presents. */
+export const OPERATOR_TOKEN = 'operator';
 
 /**
  * Creates the CRD with a plain JSON POST, as `kubectl apply` would.
@@ -133,7 +135,8 @@ export class TestEnv {
         tencentCredentialsSecret: DEFAULT_CREDENTIALS,
         ...this.#opts.config,
       },
-      kube: kubeClients(this.kc),
+      // Its own identity, so that the API server's request log tells the operator's calls from the test's.
+      kube: kubeClients(this.api.kubeConfig(OPERATOR_TOKEN)),
       providers: new ProviderRegistry(drivers),
       logger,
       metrics: this.metrics,

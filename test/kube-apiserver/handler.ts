@@ -95,6 +95,8 @@ function record(ctx: HandlerContext, info: RequestInfo, req: IncomingMessage, re
   if (info.name) entry.name = info.name;
   const ua = req.headers['user-agent'];
   if (ua) entry.userAgent = ua;
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) entry.user = auth.slice('Bearer '.length);
   ctx.requests.push(entry);
   const originalWriteHead = res.writeHead.bind(res);
   res.writeHead = ((code: number, ...rest: unknown[]) => {

@@ -13,6 +13,8 @@ export interface RequestRecord {
   /** HTTP status of the answer (200 for a watch once its stream opened). */
   status: number;
   userAgent?: string;
+  /** The bearer token the client presented: who made the request. */
+  user?: string;
   /** The URL path. */
   path: string;
 }

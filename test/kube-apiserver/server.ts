@@ -89,12 +89,15 @@ export class TestApiServer {
     await closed;
   }
 
-  /** A KubeConfig for this server (cluster, user and context named "test"). */
-  kubeConfig(): KubeConfig {
+  /**
+   * A KubeConfig for this server (cluster, user and context named "test").
+   * `token` identifies the client in the request log (RequestRecord.user).
+   */
+  kubeConfig(token: string = TOKEN): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: NAME, server: this.url, skipTLSVerify: true }],
-      users: [{ name: NAME, token: TOKEN }],
+      users: [{ name: NAME, token }],
       contexts: [{ name: NAME, cluster: NAME, user: NAME }],
       currentContext: NAME,
     });
@@ -102,12 +105,12 @@ export class TestApiServer {
   }
 
   /** The same configuration as a kubeconfig file body. */
-  kubeconfigYaml(): string {
+  kubeconfigYaml(token: string = TOKEN): string {
     return toYaml({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: NAME, cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: NAME, user: { token: TOKEN } }],
+      users: [{ name: NAME, user: { token } }],
       contexts: [{ name: NAME, context: { cluster: NAME, user: NAME } }],
       'current-context': NAME,
     });

@@ -1,10 +1,11 @@
-// Regenerates the files derived from src/: the CRD in crds/ and its copy in
-// the Helm chart. Run with `npm run generate`; test/api/crd.test.ts fails
+// Regenerates the files derived from src/: the CRD in crds/, its copies in
+// the Helm chart and deploy/, and deploy/install.yaml (which embeds it). Run with `npm run generate`; test/api/crd.test.ts fails
 // when a committed file differs from what this would write.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderedCrd, CRD_FILES } from './manifests.ts';
+import { renderInstall } from './render-install.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 for (const file of CRD_FILES) {
@@ -13,3 +14,6 @@ for (const file of CRD_FILES) {
   writeFileSync(path, renderedCrd());
   process.stderr.write(`wrote ${file}\n`);
 }
+const install = join(root, 'deploy', 'install.yaml');
+writeFileSync(install, renderInstall());
+process.stderr.write('wrote deploy/install.yaml\n');

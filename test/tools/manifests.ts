@@ -4,6 +4,8 @@ import { customResourceDefinition } from '../../src/api/v1alpha1/crd.ts';
 export const CRD_FILES = [
   'crds/cdn-cert-sync.io_cdncertificatebindings.yaml',
   'charts/cdn-cert-sync/crds/cdn-cert-sync.io_cdncertificatebindings.yaml',
+  // kustomize loads no file outside its kustomization root, so deploy/ has its own copy.
+  'deploy/crds/cdn-cert-sync.io_cdncertificatebindings.yaml',
 ];
 
 export function renderedCrd(): string {
