@@ -19,6 +19,7 @@ export const SETTINGS = {
   podNamespace: { env: 'POD_NAMESPACE', kind: 'string', description: 'The operator\'s own namespace (from the downward API); holds the default credentials Secrets and the leader Lease.' },
   concurrency: { env: 'CONCURRENCY', kind: 'int', default: '4', description: 'Bindings reconciled in parallel.' },
   resyncInterval: { env: 'RESYNC_INTERVAL', kind: 'duration', default: '1h', description: 'How often a binding in sync is compared with what the CDN serves (drift check), jittered by ±10%.' },
+  driftCheckRate: { env: 'DRIFT_CHECK_RATE', kind: 'int', default: '10', description: 'Drift checks (provider reads of bindings already in sync) per second, across all bindings; checks that fall due together are spread out. Renewals are never held back by it.' },
   logLevel: { env: 'LOG_LEVEL', kind: 'level', default: 'info', description: 'trace, debug, info, warn, error or fatal.' },
   alibabaCredentialsSecret: { env: 'ALIBABA_CREDENTIALS_SECRET', kind: 'string', description: 'Default Alibaba Cloud credentials Secret (in POD_NAMESPACE) for bindings without spec.credentialsSecretRef.' },
   tencentCredentialsSecret: { env: 'TENCENT_CREDENTIALS_SECRET', kind: 'string', description: 'Default Tencent Cloud credentials Secret (in POD_NAMESPACE) for bindings without spec.credentialsSecretRef.' },
@@ -51,6 +52,7 @@ export interface Config {
   podNamespace: string | undefined;
   concurrency: number;
   resyncIntervalMs: number;
+  driftCheckRate: number;
   logLevel: string;
   alibabaCredentialsSecret: string | undefined;
   tencentCredentialsSecret: string | undefined;
@@ -182,6 +184,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     podNamespace: values.podNamespace as string | undefined,
     concurrency: values.concurrency as number,
     resyncIntervalMs: values.resyncInterval as number,
+    driftCheckRate: values.driftCheckRate as number,
     logLevel: values.logLevel as string,
     alibabaCredentialsSecret: values.alibabaCredentialsSecret as string | undefined,
     tencentCredentialsSecret: values.tencentCredentialsSecret as string | undefined,

@@ -14,6 +14,7 @@ import type { KubeClients } from './kube/client.ts';
 import { EventRecorder } from './kube/events.ts';
 import { Reflector, type ListPage, type ReflectorHandler } from './kube/reflector.ts';
 import { CredentialsReader, TLS_SECRET_TYPE, TlsSecretStore } from './kube/secrets.ts';
+import { RateLimiter } from './providers/ratelimit.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 import type { Check } from './telemetry/server.ts';
 import type { Metrics } from './telemetry/metrics.ts';
@@ -24,6 +25,7 @@ export type OperatorConfig = Pick<
   | 'podNamespace'
   | 'concurrency'
   | 'resyncIntervalMs'
+  | 'driftCheckRate'
   | 'alibabaCredentialsSecret'
   | 'tencentCredentialsSecret'
 >;
@@ -94,6 +96,7 @@ export class Operator {
       providers: opts.providers,
       logger,
       resyncIntervalMs: config.resyncIntervalMs,
+      driftChecks: new RateLimiter(config.driftCheckRate, config.driftCheckRate),
       ...(tuning?.verifyDelayMs !== undefined ? { verifyDelayMs: tuning.verifyDelayMs } : {}),
       ...(metrics ? { observer: metrics.bindings() } : {}),
     });

@@ -66,6 +66,13 @@ export interface ReconcilerOptions {
   resyncIntervalMs: number;
   /** How soon to look again after a push the CDN has not confirmed yet. */
   verifyDelayMs?: number;
+  /**
+   * Budget for periodic drift checks (provider reads of bindings already in
+   * sync), shared by all bindings so that checks that fall due together are
+   * spread out instead of bursting. Changes (a renewal, a spec edit) are
+   * never held back by it.
+   */
+  driftChecks?: { reserve(): number };
   observer?: BindingObserver;
   now?: () => Date;
   random?: () => number;
@@ -177,6 +184,19 @@ export class Reconciler {
       };
     }
 
+    if (this.#isDriftCheck(binding, bundle)) {
+      const wait = this.#o.driftChecks?.reserve() ?? 0;
+      if (wait > 0) {
+        return {
+          ready: { status: 'True', reason: Reason.Synced, message: findCondition(previous?.conditions, READY)?.message ?? '' },
+          certificate,
+          ...(previous?.targets ? { targets: previous.targets } : {}),
+          ...(previous?.lastSyncTime ? { lastSyncTime: previous.lastSyncTime } : {}),
+          result: { type: 'success', requeueAfterMs: Math.ceil(wait) },
+        };
+      }
+    }
+
     let provider: Provider;
     try {
       provider = await this.#connect(binding, scope);
@@ -213,21 +233,26 @@ export class Reconciler {
    * provider must be asked now. This is why a restart makes no provider calls.
    */
   #driftCheckDue(binding: CdnCertificateBinding, bundle: CertificateBundle): number {
+    if (!this.#isDriftCheck(binding, bundle)) return 0;
+    const status = binding.status!;
+    const age = this.#now().getTime() - Date.parse(status.lastSyncTime ?? '');
+    const remaining = this.#o.resyncIntervalMs - age;
+    return remaining > 1_000 ? remaining : 0;
+  }
+
+  /** Whether the status proves every target served this certificate for this generation at lastSyncTime. */
+  #isDriftCheck(binding: CdnCertificateBinding, bundle: CertificateBundle): boolean {
     const status = binding.status;
     const ready = findCondition(status?.conditions, READY);
-    if (!status?.lastSyncTime || ready?.status !== 'True' || status.observedGeneration !== binding.metadata.generation) return 0;
-    if (status.certificate?.fingerprintSHA256 !== bundle.leaf.fingerprintSHA256) return 0;
+    if (!status?.lastSyncTime || ready?.status !== 'True' || status.observedGeneration !== binding.metadata.generation) return false;
+    if (status.certificate?.fingerprintSHA256 !== bundle.leaf.fingerprintSHA256) return false;
     const scope = scopeOf(binding);
     const targets = scope ? targetsOf(scope) : [];
     const byName = new Map((status.targets ?? []).map((t) => [t.name, t]));
-    const allSynced = targets.every((t) => {
+    return targets.every((t) => {
       const s = byName.get(t);
       return s?.state === 'Synced' && s.fingerprintSHA256 === bundle.leaf.fingerprintSHA256;
     });
-    if (!allSynced) return 0;
-    const age = this.#now().getTime() - Date.parse(status.lastSyncTime);
-    const remaining = this.#o.resyncIntervalMs - age;
-    return remaining > 1_000 ? remaining : 0;
   }
 
   async #connect(binding: CdnCertificateBinding, scope: ProviderScope): Promise<Provider> {

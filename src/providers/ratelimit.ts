@@ -25,50 +25,56 @@ export const realClock: Clock = {
 };
 
 /**
- * A token bucket that hands out permits in arrival order. `ratePerSecond`
- * permits are added per second up to `burst`. Reservations are made on
- * arrival (the bucket may go negative), so each caller waits exactly as long
- * as its place in line requires and callers never busy-loop.
+ * Hands out permits in arrival order, at most `ratePerSecond` a second.
+ *
+ * `acquire()` spaces the actual releases: each waits for the previous one and
+ * then until 1/rate after it was released. Scheduling slots ahead of time (a
+ * plain token bucket) is not enough: when the event loop stalls, several
+ * slots fall due together and go out as a burst, which a vendor counting
+ * arrivals in a sliding one-second window sees as too many.
+ *
+ * `reserve()` is for work the caller schedules itself (such as a requeue
+ * after a delay): it books the next free slot and returns how far away it is.
  */
 export class RateLimiter {
   readonly ratePerSecond: number;
   readonly burst: number;
+  readonly #interval: number;
+  readonly #clock: Clock;
+  /** When the last permit was actually released. */
+  #lastRelease = Number.NEGATIVE_INFINITY;
+  #tail: Promise<void> = Promise.resolve();
+  /** Token bucket for reserve(). */
   #tokens: number;
   #last: number;
-  readonly #clock: Clock;
 
   constructor(ratePerSecond: number, burst = 1, clock: Clock = realClock) {
     if (!(ratePerSecond > 0)) throw new RangeError('ratePerSecond must be positive');
     this.ratePerSecond = ratePerSecond;
     this.burst = Math.max(1, burst);
-    this.#tokens = this.burst;
+    this.#interval = 1000 / ratePerSecond;
     this.#clock = clock;
+    this.#tokens = this.burst;
     this.#last = clock.now();
   }
 
-  /** Milliseconds the next caller would wait. */
-  delay(): number {
-    this.#refill();
-    return this.#tokens >= 1 ? 0 : ((1 - this.#tokens) / this.ratePerSecond) * 1000;
+  acquire(signal?: AbortSignal): Promise<void> {
+    const turn = this.#tail.then(async () => {
+      signal?.throwIfAborted();
+      const wait = this.#lastRelease + this.#interval - this.#clock.now();
+      if (wait > 0) await this.#clock.sleep(wait, signal);
+      this.#lastRelease = this.#clock.now();
+    });
+    this.#tail = turn.catch(() => {});
+    return turn;
   }
 
-  async acquire(signal?: AbortSignal): Promise<void> {
-    this.#refill();
-    this.#tokens -= 1;
-    if (this.#tokens >= 0) return;
-    const wait = (-this.#tokens / this.ratePerSecond) * 1000;
-    try {
-      await this.#clock.sleep(wait, signal);
-    } catch (err) {
-      this.#tokens += 1; // give the reservation back
-      throw err;
-    }
-  }
-
-  #refill(): void {
+  reserve(): number {
     const now = this.#clock.now();
     this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.ratePerSecond);
     this.#last = now;
+    this.#tokens -= 1;
+    return this.#tokens >= 0 ? 0 : (-this.#tokens / this.ratePerSecond) * 1000;
   }
 }
 

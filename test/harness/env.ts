@@ -131,6 +131,7 @@ export class TestEnv {
         podNamespace: OPERATOR_NAMESPACE,
         concurrency: 4,
         resyncIntervalMs: 60 * 60_000,
+        driftCheckRate: 100,
         alibabaCredentialsSecret: DEFAULT_CREDENTIALS,
         tencentCredentialsSecret: DEFAULT_CREDENTIALS,
         ...this.#opts.config,

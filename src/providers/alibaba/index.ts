@@ -27,7 +27,7 @@ export const CREDENTIAL_KEYS = {
 export interface AlibabaDriverOptions {
   /**
    * SetCdnDomainSSLCertificate calls per second per account. Alibaba Cloud
-   * documents 30; the default of 20 leaves room for arrival jitter and for
+   * documents 30; the default of 27 leaves 10% for arrival jitter and for
    * other clients of the same account, such as the console.
    */
   setCertificatePerSecond?: number;
@@ -40,7 +40,7 @@ export interface AlibabaDriverOptions {
   clock?: Clock;
 }
 
-export const DEFAULT_SET_CERTIFICATE_PER_SECOND = 20;
+export const DEFAULT_SET_CERTIFICATE_PER_SECOND = 27;
 export const DEFAULT_DESCRIBE_PER_SECOND = 50;
 export const DEFAULT_OTHER_PER_SECOND = 10;
 
