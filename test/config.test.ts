@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseAddress, parseDuration, SETTINGS, USAGE } from '../src/config.ts';
 import { isOperatorError } from '../src/errors.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { settingsTable } from './tools/docs.ts';
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -68,5 +71,12 @@ describe('config', () => {
 
   it('documents every setting in --help', () => {
     for (const s of Object.values(SETTINGS)) expect(USAGE).toContain(s.env);
+  });
+});
+
+describe('README configuration reference', () => {
+  it('is the table generated from SETTINGS (run npm run generate)', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    expect(readme).toContain(settingsTable());
   });
 });

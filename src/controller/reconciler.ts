@@ -175,6 +175,8 @@ export class Reconciler {
     const due = this.#driftCheckDue(binding, bundle);
     if (due > 0) {
       // Verified before, nothing changed since: the status is still the truth.
+      // (After a restart this is also what fills the per-binding metrics.)
+      this.#o.observer?.synced(key, bundle.leaf.notAfter, new Date(previous!.lastSyncTime!));
       return {
         ready: { status: 'True', reason: Reason.Synced, message: findCondition(previous?.conditions, READY)?.message ?? '' },
         certificate,
