@@ -89,3 +89,19 @@ describe('leader election', () => {
     expect(await c.metric('cdn_cert_sync_leader')).toBe(1);
   }, 60_000);
 });
+
+describe('a leader that cannot renew', () => {
+  it('stops and exits non-zero once the renew deadline passes', async () => {
+    const solo = await candidate('op-solo').ready();
+    await waitFor('op-solo to lead (after op-c lets go)', async () => {
+      for (const p of procs) if (p !== solo) p.kill('SIGTERM');
+      return (await holder()) === 'op-solo';
+    }, 15_000);
+    // Every Lease write fails from now on.
+    api.faults.inject({ verb: 'update', resource: 'leases', status: 500, times: 10_000 });
+    api.faults.inject({ verb: 'get', resource: 'leases', status: 500, times: 10_000 });
+    expect(await solo.exited).toBe(1);
+    expect(solo.lines.some((l) => l.includes('lost leader lease'))).toBe(true);
+    api.faults.clear();
+  }, 30_000);
+});
