@@ -319,6 +319,10 @@ export class Reconciler {
     for (const t of assessment.targets) if (t.state !== 'Synced') log.debug({ target: t.name, state: t.state, detail: t.message }, 'target not in sync');
 
     if (assessment.outcome === 'synced') {
+      if (plan.deploy.length > 0) {
+        // Ready may have stayed True through a renewal: say what changed.
+        this.#o.events.event(involved(binding), 'Normal', 'Deployed', `certificate ${fingerprint.slice(0, 12)} deployed to ${plan.deploy.join(', ')}`);
+      }
       await this.#prune(binding, provider, assessment.targets, log);
       const served = [...observations.values()].flatMap((o) => (o.state === 'serving' && o.notAfter ? [o.notAfter] : []));
       const earliest = served.length > 0 ? new Date(Math.min(...served.map((d) => d.getTime()))) : bundle.leaf.notAfter;

@@ -69,6 +69,10 @@ describe('a binding', () => {
     expect(deploys(env.cdn, `${n}/renew`).map((c) => c.fingerprint)).toEqual([first.fingerprintSHA256, second.fingerprintSHA256]);
     // Ready stayed True across the renewal: lastTransitionTime did not move.
     expect(after.status?.conditions?.[0]?.lastTransitionTime).toBe(before?.status?.conditions?.[0]?.lastTransitionTime);
+    // ...but the push itself is an Event.
+    await waitFor('a Deployed event for the renewal', async () =>
+      (await env.events(n)).find((e) => e.reason === 'Deployed' && e.message?.startsWith(`certificate ${second.fingerprintSHA256.slice(0, 12)}`)),
+    );
   });
 
   describe('with bad certificate material gets its own reason and makes no provider call', () => {
