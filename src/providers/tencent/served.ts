@@ -5,7 +5,7 @@
 // upload with a new id), so the answer is cached for the life of the
 // process; the cache only needs a bound so that years of renewals on a busy
 // account cannot grow it without limit.
-import { createHash, X509Certificate } from 'node:crypto';
+import { leafInfoFromPem } from '../../certs/index.ts';
 
 export interface ServedCertificate {
   /** Lowercase hex SHA-256 of the leaf's DER. */
@@ -15,16 +15,8 @@ export interface ServedCertificate {
 
 /** The first certificate of `pem` (SSL Certificates keeps the leaf first), or undefined if it does not parse. */
 export function servedCertificate(pem: string): ServedCertificate | undefined {
-  try {
-    // X509Certificate reads the first PEM block and ignores the rest.
-    const leaf = new X509Certificate(pem);
-    return {
-      fingerprintSHA256: createHash('sha256').update(leaf.raw).digest('hex'),
-      notAfter: new Date(leaf.validTo),
-    };
-  } catch {
-    return undefined;
-  }
+  const leaf = leafInfoFromPem(pem);
+  return leaf ? { fingerprintSHA256: leaf.fingerprintSHA256, notAfter: leaf.notAfter } : undefined;
 }
 
 /** Certificate id -> ServedCertificate, least recently used evicted first. */
