@@ -110,11 +110,15 @@ export class Operator {
     });
 
     const namespaces = config.watchNamespaces.length > 0 ? config.watchNamespaces : [undefined];
+    const bindings = this.#bindingHandler();
     for (const namespace of namespaces) {
-      this.#bindingReflectors.push(this.#reflector(`bindings${namespace ? `/${namespace}` : ''}`, listBindings(kube.custom, namespace), bindingsPath(namespace), {}, this.#bindingHandler()));
+      this.#bindingReflectors.push(
+        this.#reflector(`bindings${namespace ? `/${namespace}` : ''}`, namespace, listBindings(kube.custom, namespace), bindingsPath(namespace), {}, bindings),
+      );
       this.#secretReflectors.push(
         this.#reflector(
           `secrets${namespace ? `/${namespace}` : ''}`,
+          namespace,
           async (page) => {
             const q = { fieldSelector: `type=${TLS_SECRET_TYPE}`, limit: page.limit, _continue: page.continue };
             return (namespace
@@ -180,6 +184,7 @@ export class Operator {
 
   #reflector<T extends { metadata?: { resourceVersion?: string } }>(
     name: string,
+    namespace: string | undefined,
     list: (opts: { limit: number; continue?: string }) => Promise<ListPage<T>>,
     watchPath: string,
     watchQuery: Record<string, string>,
@@ -188,6 +193,7 @@ export class Operator {
     const { tuning } = this.#o;
     return new Reflector<T>({
       name,
+      namespace,
       list,
       watchPath,
       watchQuery,
@@ -218,13 +224,14 @@ export class Operator {
       this.#enqueueAll([...affected, keyOf(namespace, name)]);
     };
     return {
-      replace: (items) => {
+      replace: (items, namespace) => {
         const present = new Set(items.map((b) => keyOf(b.metadata.namespace, b.metadata.name)));
         for (const key of seen) {
           const old = this.index.get(key);
-          if (!present.has(key) && old) remove(old);
+          if (present.has(key) || (namespace !== undefined && old && old.metadata.namespace !== namespace)) continue;
+          seen.delete(key);
+          if (old) remove(old);
         }
-        seen.clear();
         for (const b of items) {
           seen.add(keyOf(b.metadata.namespace, b.metadata.name));
           upsert(b);

@@ -16,8 +16,13 @@ export interface ListPage<T> {
 }
 
 export interface ReflectorHandler<T> {
-  /** The full state after a (re)list; anything not in `items` is gone. */
-  replace(items: T[]): void;
+  /**
+   * The full state after a (re)list of `namespace` (undefined: every
+   * namespace); anything the handler holds in that scope and that is not in
+   * `items` is gone. Several reflectors (one per watched namespace) may share
+   * one handler, so a handler must not touch what other scopes hold.
+   */
+  replace(items: T[], namespace: string | undefined): void;
   /** ADDED or MODIFIED. */
   upsert(item: T): void;
   delete(item: T): void;
@@ -26,6 +31,8 @@ export interface ReflectorHandler<T> {
 export interface ReflectorOptions<T> {
   /** For logs and health: `bindings`, `secrets/ns-a` and so on. */
   name: string;
+  /** The namespace listed and watched; undefined for all. */
+  namespace?: string | undefined;
   list(opts: { limit: number; continue?: string }): Promise<ListPage<T>>;
   /** API path to watch, such as `/api/v1/secrets`. */
   watchPath: string;
@@ -153,7 +160,7 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
       next = page.metadata?.continue || undefined;
     } while (next && !this.#stopped);
     if (this.#stopped) return;
-    this.#opts.handler.replace(items);
+    this.#opts.handler.replace(items, this.#opts.namespace);
     this.#resourceVersion = resourceVersion ?? '0';
     this.#progress();
     if (!this.#synced) {

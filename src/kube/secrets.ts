@@ -71,7 +71,7 @@ export class TlsSecretStore implements ReflectorHandler<RawSecret> {
     return this.#secrets.size;
   }
 
-  replace(items: RawSecret[]): void {
+  replace(items: RawSecret[], namespace: string | undefined): void {
     const seen = new Set<string>();
     for (const item of items) {
       const m = material(item);
@@ -81,6 +81,7 @@ export class TlsSecretStore implements ReflectorHandler<RawSecret> {
     }
     for (const [key, old] of this.#secrets) {
       if (seen.has(key) || old.type !== TLS_SECRET_TYPE) continue;
+      if (namespace !== undefined && old.namespace !== namespace) continue;
       this.#secrets.delete(key);
       this.#opts.onChange(old.namespace, old.name);
     }
