@@ -32,10 +32,12 @@ export type { DeleteTaskPolling } from './prune.ts';
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, number>> = {
   ModifyHostsCertificate: 18,
+  // EdgeOne documents 20/s for DescribeAccelerationDomains too; observe and verify use it on every round.
+  DescribeAccelerationDomains: 18,
   UploadCertificate: 9,
   DeleteCertificate: 9,
 };
-/** Every other action (Describe*): 10/s is the lowest documented limit among them, less the same margin. */
+/** Every other action (the SSL Describe* calls): SSL Certificates documents 10/s, less the same margin. */
 export const DEFAULT_RATE_LIMIT = 9;
 
 export interface TencentDriverOptions {
