@@ -225,6 +225,7 @@ export class Operator {
     };
     return {
       replace: (items, namespace) => {
+        this.index.forgetWrites();
         const present = new Set(items.map((b) => keyOf(b.metadata.namespace, b.metadata.name)));
         for (const key of seen) {
           const old = this.index.get(key);

@@ -62,6 +62,13 @@ export interface Conflict {
 
 export class BindingIndex {
   readonly #bindings = new Map<string, CdnCertificateBinding>();
+  /**
+   * Read-your-writes for status: the status this operator last wrote, until
+   * the watch delivers the object version that write produced. Without it a
+   * lagging watch would show the operator an older status than its own, and
+   * it would skip the CDN because "the status says it is in sync".
+   */
+  readonly #written = new Map<string, { resourceVersion: string; status: CdnCertificateBinding['status'] }>();
   readonly #bySecret = new MultiMap();
   readonly #byClaim = new MultiMap();
 
@@ -69,8 +76,23 @@ export class BindingIndex {
     return this.#bindings.size;
   }
 
+  /** The cached binding, with the status this operator last wrote if the cache has not caught up with it yet. */
   get(key: string): CdnCertificateBinding | undefined {
-    return this.#bindings.get(key);
+    const cached = this.#bindings.get(key);
+    const written = this.#written.get(key);
+    return cached && written ? { ...cached, status: written.status } : cached;
+  }
+
+  /** Records the object a status write returned. */
+  statusWritten(updated: CdnCertificateBinding): void {
+    const key = keyOf(updated.metadata.namespace, updated.metadata.name);
+    if (this.#bindings.get(key)?.metadata.uid !== updated.metadata.uid) return;
+    this.#written.set(key, { resourceVersion: updated.metadata.resourceVersion, status: updated.status });
+  }
+
+  /** After a relist the cache is a consistent read, newer than any write made before it. */
+  forgetWrites(): void {
+    this.#written.clear();
   }
 
   keys(): IterableIterator<string> {
@@ -84,6 +106,10 @@ export class BindingIndex {
    */
   upsert(binding: CdnCertificateBinding): string[] {
     const key = keyOf(binding.metadata.namespace, binding.metadata.name);
+    const written = this.#written.get(key);
+    if (written && (written.resourceVersion === binding.metadata.resourceVersion || this.#bindings.get(key)?.metadata.uid !== binding.metadata.uid)) {
+      this.#written.delete(key);
+    }
     const affected = this.#unlink(key);
     this.#bindings.set(key, binding);
     this.#bySecret.add(keyOf(binding.metadata.namespace, binding.spec.secretName), key);
@@ -100,6 +126,7 @@ export class BindingIndex {
     const key = keyOf(namespace, name);
     const affected = this.#unlink(key);
     this.#bindings.delete(key);
+    this.#written.delete(key);
     affected.delete(key);
     return [...affected];
   }

@@ -438,7 +438,8 @@ export class Reconciler {
       ...((verdict.certificate ?? previous.certificate) ? { certificate: verdict.certificate ?? previous.certificate } : {}),
       ...((verdict.targets ?? previous.targets) ? { targets: verdict.targets ?? previous.targets } : {}),
     };
-    await this.#o.writer.writeStatus(binding, status);
+    const updated = await this.#o.writer.writeStatus(binding, status);
+    if (updated) this.#o.index.statusWritten(updated);
     const before = findCondition(previous.conditions, READY);
     const after = findCondition(conditions, READY);
     if (after && isTransition(before, after)) {
