@@ -7,6 +7,7 @@ import { kubeClients, loadKubeConfig } from './kube/client.ts';
 import { LeaderElector } from './kube/leader.ts';
 import { Operator } from './operator.ts';
 import { alibabaDriver } from './providers/alibaba/index.ts';
+import { ProviderError, type ProviderName } from './providers/provider.ts';
 import { ProviderRegistry } from './providers/registry.ts';
 import { tencentDriver } from './providers/tencent/index.ts';
 import { createLogger } from './telemetry/logger.ts';
@@ -31,6 +32,9 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
   const identity = process.env.POD_NAME ?? hostname();
+  // Set once leader election starts: a replica that lost the Lease writes nothing more.
+  let elector: LeaderElector | undefined;
+  const mayWrite = () => !elector || elector.mayWrite();
   const settings = {
     alibabaCdnEndpoint: config.alibabaCdnEndpoint,
     alibabaAmbientCredentials: config.alibabaRrsa,
@@ -38,6 +42,11 @@ async function main(): Promise<number> {
     tencentSslEndpoint: config.tencentSslEndpoint,
     requestTimeoutMs: config.providerTimeoutMs,
     recordCall: metrics.calls(),
+    assertMayWrite: (provider: ProviderName) => {
+      if (!mayWrite()) {
+        throw new ProviderError({ provider, code: 'LeadershipLost', message: 'this replica lost its leader lease; it makes no more changes', retryable: true });
+      }
+    },
     logger,
   };
   const operator = new Operator({
@@ -47,6 +56,7 @@ async function main(): Promise<number> {
     logger,
     metrics,
     instance: identity,
+    mayWrite,
   });
 
   const servers: Endpoints[] = [];
@@ -70,7 +80,6 @@ async function main(): Promise<number> {
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
 
   const caches = operator.startCaches();
-  let elector: LeaderElector | undefined;
   if (config.leaderElect) {
     const kube = kubeClients(loadKubeConfig(config.kubeconfig));
     elector = new LeaderElector({

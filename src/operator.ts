@@ -38,6 +38,8 @@ export interface OperatorOptions {
   metrics?: Metrics;
   /** This replica's name, for Events (the pod name). */
   instance: string;
+  /** False once this replica must stop writing (it lost leadership). Unset: always true. */
+  mayWrite?: () => boolean;
   /** Test and benchmark knobs; production uses the defaults. */
   tuning?: {
     queueBackoff?: BackoffPolicy;
@@ -97,6 +99,7 @@ export class Operator {
       logger,
       resyncIntervalMs: config.resyncIntervalMs,
       driftChecks: new RateLimiter(config.driftCheckRate, config.driftCheckRate),
+      ...(opts.mayWrite ? { mayWrite: opts.mayWrite } : {}),
       ...(tuning?.verifyDelayMs !== undefined ? { verifyDelayMs: tuning.verifyDelayMs } : {}),
       ...(metrics ? { observer: metrics.bindings() } : {}),
     });

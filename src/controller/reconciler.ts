@@ -73,6 +73,8 @@ export interface ReconcilerOptions {
    * never held back by it.
    */
   driftChecks?: { reserve(): number };
+  /** False once this replica must stop writing (lost leadership); checked before every Kubernetes write. */
+  mayWrite?: () => boolean;
   observer?: BindingObserver;
   now?: () => Date;
   random?: () => number;
@@ -135,6 +137,7 @@ export class Reconciler {
     const finalizers = binding.metadata.finalizers ?? [];
     if (wantsFinalizer !== finalizers.includes(FINALIZER)) {
       const next = wantsFinalizer ? [...finalizers, FINALIZER] : finalizers.filter((f) => f !== FINALIZER);
+      this.#assertMayWrite();
       binding = await this.#o.writer.setFinalizers(binding, next);
       log.debug({ finalizer: wantsFinalizer }, 'updated finalizer');
     }
@@ -383,6 +386,7 @@ export class Reconciler {
     const key = keyOf(binding.metadata.namespace, binding.metadata.name);
     const scope = scopeOf(binding);
     const release = async () => {
+      this.#assertMayWrite();
       await this.#o.writer.setFinalizers(binding, finalizers.filter((f) => f !== FINALIZER));
       this.#o.observer?.forget(key);
       return { type: 'success' } as const;
@@ -424,6 +428,10 @@ export class Reconciler {
     return result;
   }
 
+  #assertMayWrite(): void {
+    if (this.#o.mayWrite && !this.#o.mayWrite()) throw new Error('this replica lost its leader lease: not writing');
+  }
+
   /** Writes the verdict into status (if it changed) and pairs an Event with every Ready transition. */
   async #record(binding: CdnCertificateBinding, verdict: Verdict, log: Logger): Promise<void> {
     const previous = binding.status ?? {};
@@ -438,6 +446,7 @@ export class Reconciler {
       ...((verdict.certificate ?? previous.certificate) ? { certificate: verdict.certificate ?? previous.certificate } : {}),
       ...((verdict.targets ?? previous.targets) ? { targets: verdict.targets ?? previous.targets } : {}),
     };
+    this.#assertMayWrite();
     const updated = await this.#o.writer.writeStatus(binding, status);
     if (updated) this.#o.index.statusWritten(updated);
     const before = findCondition(previous.conditions, READY);

@@ -62,6 +62,17 @@ export class LeaderElector {
     return this.#leading;
   }
 
+  /**
+   * Whether this replica may still act as the leader right now: it leads and
+   * renewed the Lease within the renew deadline, by its own clock. Checked
+   * before every write, because a process that was paused (SIGSTOP, a long
+   * GC, a frozen VM) resumes its in-flight work before its election loop
+   * notices that the Lease passed to another replica.
+   */
+  mayWrite(): boolean {
+    return this.#leading && Date.now() - this.#lastRenew < this.#o.renewDeadlineMs;
+  }
+
   start(): void {
     this.#loop ??= this.#run();
   }

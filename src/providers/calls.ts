@@ -26,6 +26,12 @@ export interface ProviderSettings {
   alibabaAmbientCredentials?: boolean | undefined;
   /** Per-request timeout for provider HTTP calls. */
   requestTimeoutMs: number;
+  /**
+   * Checked right before every request that changes something at the CDN:
+   * throws a ProviderError when this replica may no longer write (it lost
+   * leadership, perhaps while its process was paused). Unset: always allowed.
+   */
+  assertMayWrite?: ((provider: ProviderName) => void) | undefined;
   recordCall: CallRecorder;
   logger: Logger;
 }

@@ -30,6 +30,8 @@ export interface CdnApiInit {
   timeoutMs: number;
   recordCall: CallRecorder;
   logger: Logger;
+  /** See ProviderSettings.assertMayWrite. */
+  assertMayWrite?: ((provider: 'alibaba') => void) | undefined;
   /** The credentials' secret parts, to scrub from every message. */
   credentialSecrets: () => readonly string[];
   clock?: Clock;
@@ -119,6 +121,7 @@ export class CdnApi {
     return withRetry(
       async (attempt) => {
         await limiter.acquire(signal);
+        if (action === Action.SetCertificate) this.#init.assertMayWrite?.('alibaba');
         const started = this.#clock.now();
         try {
           const result = await send(runtimeOptions(timeoutMs));

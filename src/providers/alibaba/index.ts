@@ -60,6 +60,7 @@ export function alibabaDriver(settings: ProviderSettings, options: AlibabaDriver
     retry: options.retry ?? DEFAULT_RETRY,
     timeoutMs: settings.requestTimeoutMs,
     recordCall: settings.recordCall,
+    assertMayWrite: settings.assertMayWrite,
     logger,
     clock,
   });

@@ -25,6 +25,9 @@ import { classify } from './errors.ts';
 import { ServedCertificateCache } from './served.ts';
 import type { Agents, Endpoint } from './transport.ts';
 
+/** Actions that change something at the CDN: guarded by settings.assertMayWrite. */
+const WRITE_ACTIONS: ReadonlySet<string> = new Set(['UploadCertificate', 'ModifyHostsCertificate', 'DeleteCertificate']);
+
 export interface TencentCredentials {
   secretId: string;
   secretKey: string;
@@ -92,6 +95,7 @@ export class TencentAccount {
     return withRetry(
       async (attempt) => {
         await limiter.acquire(opts.signal);
+        if (WRITE_ACTIONS.has(action)) settings.assertMayWrite?.('tencent');
         const started = performance.now();
         try {
           const response: unknown = await client.request(action, request, { signal: opts.signal });
