@@ -50,6 +50,8 @@ export interface OperatorOptions {
     credentialsCacheMs?: number;
     /** /healthz fails when a watch made no progress for this long (default 5 minutes). */
     watchHealthMs?: number;
+    /** Items per list page (default 500). */
+    listPageSize?: number;
   };
 }
 
@@ -206,6 +208,7 @@ export class Operator {
       ...(tuning?.stallTimeoutMs !== undefined ? { stallTimeoutMs: tuning.stallTimeoutMs } : {}),
       ...(tuning?.watchTimeoutSeconds ? { watchTimeoutSeconds: tuning.watchTimeoutSeconds } : {}),
       ...(tuning?.reflectorBackoff ? { backoff: tuning.reflectorBackoff } : {}),
+      ...(tuning?.listPageSize ? { pageSize: tuning.listPageSize } : {}),
     });
   }
 

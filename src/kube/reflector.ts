@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 
 export interface ListPage<T> {
   items: T[];
-  metadata?: { resourceVersion?: string; continue?: string };
+  /** `continue` as the API sends it; `_continue` as client-node's typed models rename it. */
+  metadata?: { resourceVersion?: string; continue?: string; _continue?: string };
 }
 
 export interface ReflectorHandler<T> {
@@ -157,7 +158,7 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
       const page = await this.#opts.list({ limit: this.#opts.pageSize ?? 500, ...(next ? { continue: next } : {}) });
       items.push(...page.items);
       resourceVersion = page.metadata?.resourceVersion;
-      next = page.metadata?.continue || undefined;
+      next = page.metadata?.continue || page.metadata?._continue || undefined;
     } while (next && !this.#stopped);
     if (this.#stopped) return;
     this.#opts.handler.replace(items, this.#opts.namespace);

@@ -19,8 +19,8 @@ export interface TlsMaterial {
   uid: string;
   resourceVersion: string;
   type: string;
-  crt: Buffer | undefined;
-  key: Buffer | undefined;
+  crt: Uint8Array | undefined;
+  key: Uint8Array | undefined;
 }
 
 export type SecretLookup = { found: true; secret: TlsMaterial } | { found: false };
@@ -31,8 +31,12 @@ interface RawSecret {
   data?: Record<string, string> | { [key: string]: string };
 }
 
-function decode(value: string | undefined): Buffer | undefined {
-  return value === undefined ? undefined : Buffer.from(value, 'base64');
+/**
+ * Decoded into memory of its own: a small Buffer.from() result is a slice of
+ * a shared 8 KiB pool, and keeping it would keep the whole slab alive.
+ */
+function decode(value: string | undefined): Uint8Array | undefined {
+  return value === undefined ? undefined : new Uint8Array(Buffer.from(value, 'base64'));
 }
 
 function material(secret: RawSecret): TlsMaterial | undefined {
