@@ -100,7 +100,8 @@ export class Operator {
       providers: opts.providers,
       logger,
       resyncIntervalMs: config.resyncIntervalMs,
-      driftChecks: new RateLimiter(config.driftCheckRate, config.driftCheckRate),
+      // Burst of one: checks that fall due together (a restart) go out at the rate, not in a burst.
+      driftChecks: new RateLimiter(config.driftCheckRate, 1),
       ...(opts.mayWrite ? { mayWrite: opts.mayWrite } : {}),
       ...(tuning?.verifyDelayMs !== undefined ? { verifyDelayMs: tuning.verifyDelayMs } : {}),
       ...(metrics ? { observer: metrics.bindings() } : {}),

@@ -117,6 +117,8 @@ export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #now: () => Date;
   readonly #random: () => number;
+  /** Drift-check slots booked under the shared budget, by binding key (epoch ms). */
+  readonly #driftSlots = new Map<string, number>();
 
   constructor(opts: ReconcilerOptions) {
     this.#o = opts;
@@ -127,6 +129,7 @@ export class Reconciler {
   async reconcile(key: string): Promise<Result> {
     let binding = this.#o.index.get(key);
     if (!binding) {
+      this.#driftSlots.delete(key);
       this.#o.observer?.forget(key);
       return { type: 'success' };
     }
@@ -190,7 +193,7 @@ export class Reconciler {
     }
 
     if (this.#isDriftCheck(binding, bundle)) {
-      const wait = this.#o.driftChecks?.reserve() ?? 0;
+      const wait = this.#driftCheckWait(key);
       if (wait > 0) {
         return {
           ready: { status: 'True', reason: Reason.Synced, message: findCondition(previous?.conditions, READY)?.message ?? '' },
@@ -243,6 +246,28 @@ export class Reconciler {
     const age = this.#now().getTime() - Date.parse(status.lastSyncTime ?? '');
     const remaining = this.#o.resyncIntervalMs - age;
     return remaining > 1_000 ? remaining : 0;
+  }
+
+  /**
+   * Milliseconds until this binding's drift check may run under the shared
+   * budget. A binding books one slot and keeps it: when it comes back at its
+   * slot it runs, instead of taking another token (which would let waiting
+   * bindings starve each other forever).
+   */
+  #driftCheckWait(key: string): number {
+    if (!this.#o.driftChecks) return 0;
+    const now = Date.now();
+    const booked = this.#driftSlots.get(key);
+    if (booked !== undefined) {
+      if (now >= booked - 5) {
+        this.#driftSlots.delete(key);
+        return 0;
+      }
+      return booked - now;
+    }
+    const wait = this.#o.driftChecks.reserve();
+    if (wait > 0) this.#driftSlots.set(key, now + wait);
+    return wait;
   }
 
   /** Whether the status proves every target served this certificate for this generation at lastSyncTime. */

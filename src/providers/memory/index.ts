@@ -28,6 +28,8 @@ export interface MemoryCall {
   fingerprint?: string;
   /** The credentials the call was made with (tests assert on the key id only). */
   account: string | undefined;
+  /** Epoch milliseconds. */
+  at: number;
 }
 
 interface Served {
@@ -164,6 +166,7 @@ class MemoryProvider implements Provider {
       binding: `${binding.namespace}/${binding.name}`,
       targets: [...targets],
       account: this.#account,
+      at: Date.now(),
       ...(fingerprint ? { fingerprint } : {}),
     });
   }
