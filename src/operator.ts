@@ -166,6 +166,7 @@ export class Operator {
   /** Stops intake, waits (bounded) for in-flight reconciles, closes watches. Returns false if the drain timed out. */
   async stop(drainTimeoutMs: number): Promise<boolean> {
     const drained = await this.#controller.stop(drainTimeoutMs);
+    await Promise.race([this.reconciler.idle(), new Promise((resolve) => setTimeout(resolve, Math.min(drainTimeoutMs, 5_000)).unref())]);
     await Promise.all([...this.#bindingReflectors, ...this.#secretReflectors].map((r) => r.stop()));
     await Promise.race([this.events.flush(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     return drained;

@@ -117,6 +117,8 @@ export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #now: () => Date;
   readonly #random: () => number;
+  /** Background cleanups in flight, by binding key. */
+  readonly #pruning = new Map<string, Promise<void>>();
   /** Drift-check slots booked under the shared budget, by binding key (epoch ms). */
   readonly #driftSlots = new Map<string, number>();
 
@@ -351,7 +353,7 @@ export class Reconciler {
         // Ready may have stayed True through a renewal: say what changed.
         this.#o.events.event(involved(binding), 'Normal', 'Deployed', `certificate ${fingerprint.slice(0, 12)} deployed to ${plan.deploy.join(', ')}`);
       }
-      await this.#prune(binding, provider, assessment.targets, log);
+      this.#pruneInBackground(binding, provider, assessment.targets, log);
       const served = [...observations.values()].flatMap((o) => (o.state === 'serving' && o.notAfter ? [o.notAfter] : []));
       const earliest = served.length > 0 ? new Date(Math.min(...served.map((d) => d.getTime()))) : bundle.leaf.notAfter;
       this.#o.observer?.synced(keyOf(binding.metadata.namespace, binding.metadata.name), earliest, now);
@@ -366,6 +368,24 @@ export class Reconciler {
           : {}),
       result: this.#resultOf(assessment.outcome, assessment.ready.reason),
     };
+  }
+
+  /**
+   * Cleanup is housekeeping: it runs after the round, off the worker, so a
+   * slow deletion (Tencent deletes asynchronously and is polled) never holds
+   * back the next binding's renewal. One cleanup per binding at a time.
+   */
+  #pruneInBackground(binding: CdnCertificateBinding, provider: Provider, targets: readonly TargetStatus[], log: Logger): void {
+    if (!provider.prune) return;
+    const key = keyOf(binding.metadata.namespace, binding.metadata.name);
+    if (this.#pruning.has(key)) return;
+    const done = this.#prune(binding, provider, targets, log).finally(() => this.#pruning.delete(key));
+    this.#pruning.set(key, done);
+  }
+
+  /** Resolves when every background cleanup has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#pruning.size > 0) await Promise.all(this.#pruning.values());
   }
 
   /** Deletes provider-side copies the binding no longer uses; failures only warn. */
