@@ -117,6 +117,13 @@ export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #now: () => Date;
   readonly #random: () => number;
+  /**
+   * When a write of this binding last ended ambiguously (a timeout or a
+   * broken connection: the CDN may still apply it, late). Until the window
+   * has passed, every verified round is checked again soon, so that a late
+   * write of an older certificate cannot stay in place until the next resync.
+   */
+  readonly #unsettled = new Map<string, number>();
   /** Background cleanups in flight, by binding key. */
   readonly #pruning = new Map<string, Promise<void>>();
   /** Drift-check slots booked under the shared budget, by binding key (epoch ms). */
@@ -132,6 +139,7 @@ export class Reconciler {
     let binding = this.#o.index.get(key);
     if (!binding) {
       this.#driftSlots.delete(key);
+      this.#unsettled.delete(key);
       this.#o.observer?.forget(key);
       return { type: 'success' };
     }
@@ -180,7 +188,8 @@ export class Reconciler {
     }
     const certificate = summary(bundle);
 
-    const due = this.#driftCheckDue(binding, bundle);
+    const unsettled = this.#isUnsettled(key);
+    const due = unsettled ? 0 : this.#driftCheckDue(binding, bundle);
     if (due > 0) {
       // Verified before, nothing changed since: the status is still the truth.
       // (After a restart this is also what fills the per-binding metrics.)
@@ -194,7 +203,7 @@ export class Reconciler {
       };
     }
 
-    if (this.#isDriftCheck(binding, bundle)) {
+    if (!unsettled && this.#isDriftCheck(binding, bundle)) {
       const wait = this.#driftCheckWait(key);
       if (wait > 0) {
         return {
@@ -325,6 +334,7 @@ export class Reconciler {
           if (outcome.certificateId) certificateIds.set(outcome.target, outcome.certificateId);
         } else {
           failures.set(outcome.target, outcome.error);
+          if (mayApplyLate(outcome.error)) this.#unsettled.set(keyOf(binding.metadata.namespace, binding.metadata.name), Date.now());
         }
       }
       if (pushed.length > 0) {
@@ -366,8 +376,16 @@ export class Reconciler {
         : binding.status?.lastSyncTime
           ? { lastSyncTime: binding.status.lastSyncTime }
           : {}),
-      result: this.#resultOf(assessment.outcome, assessment.ready.reason),
+      result: this.#resultOf(assessment.outcome, assessment.ready.reason, keyOf(binding.metadata.namespace, binding.metadata.name)),
     };
+  }
+
+  #isUnsettled(key: string): boolean {
+    const at = this.#unsettled.get(key);
+    if (at === undefined) return false;
+    if (Date.now() - at < UNSETTLED_WINDOW_MS) return true;
+    this.#unsettled.delete(key);
+    return false;
   }
 
   /**
@@ -406,9 +424,10 @@ export class Reconciler {
     }
   }
 
-  #resultOf(outcome: RoundOutcome, reason: Reason): Result {
+  #resultOf(outcome: RoundOutcome, reason: Reason, key: string): Result {
     switch (outcome) {
       case 'synced':
+        if (this.#isUnsettled(key)) return { type: 'success', requeueAfterMs: UNSETTLED_RECHECK_MS };
         return { type: 'success', requeueAfterMs: this.#jittered(this.#o.resyncIntervalMs) };
       case 'pending':
         return { type: 'success', requeueAfterMs: this.#o.verifyDelayMs ?? 2_000 };
@@ -501,6 +520,19 @@ export class Reconciler {
       this.#o.events.event(involved(binding), eventTypeFor(after), after.reason, after.message);
     }
   }
+}
+
+/** How long after an ambiguous write a verified binding keeps being re-checked, and how often. */
+const UNSETTLED_WINDOW_MS = 60_000;
+const UNSETTLED_RECHECK_MS = 5_000;
+
+/**
+ * Whether a failed write may still take effect: the request may have reached
+ * the CDN (a timeout, a reset, a gateway 5xx). A vendor's "busy" or
+ * "throttled" answer (a 4xx) says it was not applied.
+ */
+function mayApplyLate(error: ProviderError): boolean {
+  return error.retryable && (error.httpStatus === undefined || error.httpStatus >= 500);
 }
 
 function bindingRef(binding: CdnCertificateBinding): BindingRef {
