@@ -171,6 +171,9 @@ export class TencentProvider implements Provider {
       throw providerError('InvalidResponse', 'UploadCertificate: the answer has neither CertificateId nor RepeatCertId', (t) => t, answer.RequestId);
     }
     logger.info({ binding: `${binding.namespace}/${binding.name}`, alias, certificateId: id, existing: !!answer.RepeatCertId }, 'uploaded certificate');
+    // What is behind the id is what we just uploaded (an identical copy for RepeatCertId): verifying
+    // the bind needs no DescribeCertificateDetail for it.
+    account.served.set(id, { fingerprintSHA256: certificate.leaf.fingerprintSHA256, notAfter: certificate.leaf.notAfter });
     return id;
   }
 

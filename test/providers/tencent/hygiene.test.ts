@@ -74,6 +74,9 @@ it('leaks nothing on the way to success, nor when observing (DescribeCertificate
   const outcomes = await h.provider().deploy({ binding: BINDING, targets: HOSTS, certificate: cert, observed: [] });
   expect(outcomes.every((o) => o.ok)).toBe(true);
 
+  // Hosts switched to a copy uploaded elsewhere: the provider must read it (and its key) back.
+  const copy = h.emulator.addCertificate(h.credentials.secretId, { chainPem: cert.chainPem, keyPem: cert.keyPem });
+  for (const host of HOSTS) h.emulator.drift(ZONE, host, copy);
   const observed = await h.provider().observe({ binding: BINDING, targets: HOSTS });
   expect(observed.every((o) => o.state === 'serving')).toBe(true);
   expect(h.emulator.calls.some((c) => c.action === 'DescribeCertificateDetail' && c.code === 'OK')).toBe(true);

@@ -185,12 +185,15 @@ describe('observe', () => {
   });
 
   it('pages through more hosts than one filter holds, and asks SSL Certificates once per certificate id', async () => {
+    // (Ids of its own uploads it knows without asking: see 'verifies a bind without DescribeCertificateDetail'.)
     const many = Array.from({ length: 45 }, (_, i) => `h${i}.example.com`);
     await h.stop();
     h = await startHarness({ hosts: many });
     const provider = h.provider();
     const cert = await bundle(many);
-    await provider.deploy({ binding: BINDING, targets: many, certificate: cert, observed: [] });
+    // Uploaded by someone else (the console): its id is new to the provider.
+    const id = h.emulator.addCertificate(h.credentials.secretId, { chainPem: cert.chainPem, keyPem: cert.keyPem });
+    for (const host of many) h.emulator.drift(ZONE, host, id);
     const callsBefore = h.emulator.calls.length;
 
     const observed = await provider.observe({ binding: BINDING, targets: many });
@@ -253,10 +256,21 @@ describe('driver', () => {
     );
     // Two bindings, one account: the second observe finds the certificate detail cached by the first.
     const cert = await bundle();
-    await h.provider().deploy({ binding: BINDING, targets: HOSTS, certificate: cert, observed: [] });
+    const id = h.emulator.addCertificate(h.credentials.secretId, { chainPem: cert.chainPem, keyPem: cert.keyPem });
+    for (const host of HOSTS) h.emulator.drift(ZONE, host, id);
     await h.provider(['example.com']).observe({ binding: BINDING, targets: ['example.com'] });
     await h.provider(['www.example.com']).observe({ binding: { ...BINDING, name: 'other' }, targets: ['www.example.com'] });
     expect(actions().filter((a) => a === 'DescribeCertificateDetail')).toHaveLength(1);
+  });
+
+  it('verifies a bind without DescribeCertificateDetail for its own upload', async () => {
+    const cert = await bundle();
+    const provider = h.provider();
+    await provider.deploy({ binding: BINDING, targets: HOSTS, certificate: cert, observed: [] });
+    const before = h.emulator.calls.length;
+    const observed = await provider.observe({ binding: BINDING, targets: HOSTS });
+    expect(observed.every((o) => o.state === 'serving' && o.fingerprintSHA256 === cert.leaf.fingerprintSHA256)).toBe(true);
+    expect(h.emulator.calls.slice(before).filter((c) => c.action === 'DescribeCertificateDetail')).toEqual([]);
   });
 
   it('records every API call with its action, code and duration', async () => {
