@@ -72,7 +72,7 @@ export interface ReconcilerOptions {
    * spread out instead of bursting. Changes (a renewal, a spec edit) are
    * never held back by it.
    */
-  driftChecks?: { reserve(): number };
+  driftChecks?: { reserve(): number; readonly ratePerSecond: number };
   /** False once this replica must stop writing (lost leadership); checked before every Kubernetes write. */
   mayWrite?: () => boolean;
   observer?: BindingObserver;
@@ -128,6 +128,7 @@ export class Reconciler {
   readonly #pruning = new Map<string, Promise<void>>();
   /** Drift-check slots booked under the shared budget, by binding key (epoch ms). */
   readonly #driftSlots = new Map<string, number>();
+  #lastDriftCheck = Number.NEGATIVE_INFINITY;
 
   constructor(opts: ReconcilerOptions) {
     this.#o = opts;
@@ -266,19 +267,24 @@ export class Reconciler {
    * bindings starve each other forever).
    */
   #driftCheckWait(key: string): number {
-    if (!this.#o.driftChecks) return 0;
+    const budget = this.#o.driftChecks;
+    if (!budget) return 0;
     const now = Date.now();
     const booked = this.#driftSlots.get(key);
-    if (booked !== undefined) {
-      if (now >= booked - 5) {
-        this.#driftSlots.delete(key);
-        return 0;
+    if (booked !== undefined && now < booked - 5) return booked - now;
+    // Booked slots that fell due together (the event loop was busy, as during
+    // a restart) must not run together: keep the actual starts spaced too.
+    const spacing = this.#lastDriftCheck + 1000 / budget.ratePerSecond - now;
+    if (booked === undefined || spacing > 0) {
+      const wait = Math.max(budget.reserve(), spacing);
+      if (wait > 0) {
+        this.#driftSlots.set(key, now + wait);
+        return wait;
       }
-      return booked - now;
     }
-    const wait = this.#o.driftChecks.reserve();
-    if (wait > 0) this.#driftSlots.set(key, now + wait);
-    return wait;
+    this.#driftSlots.delete(key);
+    this.#lastDriftCheck = now;
+    return 0;
   }
 
   /** Whether the status proves every target served this certificate for this generation at lastSyncTime. */

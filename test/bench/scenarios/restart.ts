@@ -142,21 +142,12 @@ export async function restart(opts: RestartOptions): Promise<ScenarioResult> {
   ];
   const notes: string[] = [];
   if (peak > DRIFT_CHECK_RATE) {
-    notes.push(
-      `Drift checks peaked at ${peak} in one second against DRIFT_CHECK_RATE=${DRIFT_CHECK_RATE}. The budget is a token bucket whose burst ` +
-        'equals the rate (src/operator.ts: new RateLimiter(driftCheckRate, driftCheckRate)) and which starts full: a restart with checks due ' +
-        'spends the whole bucket at once, and the refill comes on top within the same second.',
-    );
+    notes.push(`Drift checks peaked at ${peak} in one second against DRIFT_CHECK_RATE=${DRIFT_CHECK_RATE}.`);
   }
   const done = runs.reduce((sum, r) => sum + r.driftChecks, 0);
   const expected = runs.reduce((sum, r) => sum + r.driftChecksExpected, 0);
   if (expected > 0 && done < expected / 2) {
-    notes.push(
-      `Only ${done} drift checks ran where the budget allowed ${expected} (the due checks were not served at DRIFT_CHECK_RATE after the first burst). ` +
-        'A binding whose check has to wait is requeued after the wait reserve() returned, and on waking calls reserve() again, which takes ' +
-        'another token instead of using the slot it already booked (src/controller/reconciler.ts, #sync). Each waiting binding thus takes one ' +
-        'token per wake, which is exactly the refill rate, so the bucket never gets back above zero and due checks are deferred indefinitely.',
-    );
+    notes.push(`Only ${done} drift checks ran where the budget allowed ${expected}: due checks were not served at DRIFT_CHECK_RATE.`);
   }
   return {
     name: 'restart',
