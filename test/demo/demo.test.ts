@@ -27,7 +27,7 @@ interface Run {
 const running = new Set<ChildProcess>();
 
 // A demo still running after its test (a failed assertion, a timeout) is killed; its
-// children then stop themselves (test/demo/guard.ts).
+// children then stop themselves (test/harness/guard.ts).
 afterEach(() => {
   for (const child of running) child.kill('SIGKILL');
   running.clear();

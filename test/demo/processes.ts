@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const GUARD = pathToFileURL(join(REPO_ROOT, 'test', 'demo', 'guard.ts')).href;
+const GUARD = pathToFileURL(join(REPO_ROOT, 'test', 'harness', 'guard.ts')).href;
 const TAIL_LINES = 30;
 
 export interface SpawnOptions {

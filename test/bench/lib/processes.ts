@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const GUARD = pathToFileURL(join(REPO_ROOT, 'test', 'bench', 'lib', 'guard.ts')).href;
+const GUARD = pathToFileURL(join(REPO_ROOT, 'test', 'harness', 'guard.ts')).href;
 
 export interface SpawnOptions {
   name: string;

@@ -1,9 +1,10 @@
-// Preloaded (`node --import`) into every process the demo starts. The demo
-// gives each child a pipe as stdin and never writes to it; when the demo goes
-// away without stopping its children (killed with SIGKILL, crashed), that
-// pipe reaches end-of-file and the child stops itself as if sent SIGTERM, so
-// nothing outlives the demo. The stream is unref'd: it never keeps a child
-// alive that is otherwise done.
+// Preloaded (`node --import`) into every helper process the demo and the
+// benchmarks start. The parent gives each child a pipe as stdin and never
+// writes to it; when the parent goes away without stopping its children
+// (killed with SIGKILL, crashed), that pipe reaches end-of-file and the child
+// stops itself as if sent SIGTERM, so nothing outlives the demo or a
+// benchmark. The stream is unref'd: it never keeps a child alive that is
+// otherwise done.
 let stopping = false;
 
 function stop(): void {
