@@ -132,7 +132,7 @@ function parseValue(kind: Kind, text: string): unknown {
   }
 }
 
-function flagName(env: string): string {
+export function flagName(env: string): string {
   return `--${env.toLowerCase().replace(/_/g, '-')}`;
 }
 

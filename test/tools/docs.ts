@@ -1,13 +1,13 @@
 // README sections generated from the code, so that the docs cannot drift:
 // the configuration reference comes from src/config.ts SETTINGS.
-import { SETTINGS } from '../../src/config.ts';
+import { flagName, SETTINGS } from '../../src/config.ts';
 
 export const SETTINGS_START = '<!-- settings:start -->';
 export const SETTINGS_END = '<!-- settings:end -->';
 
 export function settingsTable(): string {
   const rows = Object.values(SETTINGS).map((s) => {
-    const flag = `--${s.env.toLowerCase().replace(/_/g, '-')}`;
+    const flag = flagName(s.env);
     const def = 'default' in s ? `\`${s.default}\`` : '';
     return `| \`${s.env}\` | \`${flag}\` | ${def} | ${s.description} |`;
   });
