@@ -3,6 +3,8 @@
 // preloaded with guard.ts (so none outlives a demo that dies without
 // cleaning up), and tracked by pid until it has exited.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { describeExit, signalGroup, stopGroup, type Exit } from '../harness/child.ts';
+export { describeExit, type Exit };
 import type { WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,10 +29,6 @@ export interface SpawnOptions {
   stopGraceMs?: number;
 }
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 export class Child {
   readonly name: string;
@@ -116,31 +114,13 @@ export class Child {
   /** SIGTERM to its process group; SIGKILL after `graceMs`. Resolves once it has exited. */
   async stop(graceMs = this.stopGraceMs): Promise<Exit> {
     if (this.#exit) return this.#exit;
-    this.signal('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.signal('SIGKILL');
-        resolve();
-      }, graceMs);
-    });
-    await Promise.race([this.exited, killed]);
-    clearTimeout(timer);
-    return this.exited;
+    return stopGroup(this.#proc, this.exited, graceMs);
   }
 
   /** Signals the whole process group; a group already gone is fine. */
   signal(signal: NodeJS.Signals): void {
     if (this.#exit) return;
-    try {
-      process.kill(-this.pid, signal);
-    } catch {
-      try {
-        this.#proc.kill(signal);
-      } catch {
-        // already gone
-      }
-    }
+    signalGroup(this.#proc, signal);
   }
 }
 
@@ -182,6 +162,3 @@ export class ProcessGroup {
   }
 }
 
-export function describeExit(exit: Exit): string {
-  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-}

@@ -4,6 +4,8 @@
 // (never through the driver, whose event loop must stay free for timing),
 // and stopped by pid only.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { describeExit, signalGroup, stopGroup, type Exit } from '../../harness/child.ts';
+export { describeExit, type Exit };
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,10 +25,6 @@ export interface SpawnOptions {
   logFile: string;
 }
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 /** Only what Node needs: no cloud credentials, kubeconfig or proxy settings from the caller's environment. */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -109,30 +107,12 @@ export class Child {
   /** SIGTERM to its process group; SIGKILL after `graceMs`. */
   async stop(graceMs = 10_000): Promise<Exit> {
     if (this.#exit) return this.#exit;
-    this.signal('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.signal('SIGKILL');
-        resolve();
-      }, graceMs);
-    });
-    await Promise.race([this.exited, killed]);
-    clearTimeout(timer);
-    return this.exited;
+    return stopGroup(this.#proc, this.exited, graceMs);
   }
 
   signal(signal: NodeJS.Signals): void {
     if (this.#exit) return;
-    try {
-      process.kill(-this.pid, signal);
-    } catch {
-      try {
-        this.#proc.kill(signal);
-      } catch {
-        // already gone
-      }
-    }
+    signalGroup(this.#proc, signal);
   }
 
   /** CPU seconds (user + system) and resident memory, from /proc (Linux). */
@@ -183,9 +163,6 @@ export class ProcessGroup {
   }
 }
 
-export function describeExit(exit: Exit): string {
-  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
