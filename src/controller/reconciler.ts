@@ -189,23 +189,14 @@ export class Reconciler {
     }
     const certificate = summary(bundle);
 
-    const unsettled = this.#isUnsettled(key);
-    const due = unsettled ? 0 : this.#driftCheckDue(binding, bundle);
-    if (due > 0) {
-      // Verified before, nothing changed since: the status is still the truth.
-      // (After a restart this is also what fills the per-binding metrics.)
-      this.#o.observer?.synced(key, bundle.leaf.notAfter, new Date(previous!.lastSyncTime!));
-      return {
-        ready: { status: 'True', reason: Reason.Synced, message: findCondition(previous?.conditions, READY)?.message ?? '' },
-        certificate,
-        ...(previous?.targets ? { targets: previous.targets } : {}),
-        ...(previous?.lastSyncTime ? { lastSyncTime: previous.lastSyncTime } : {}),
-        result: { type: 'success', requeueAfterMs: due },
-      };
-    }
-
-    if (!unsettled && this.#isDriftCheck(binding, bundle)) {
-      const wait = this.#driftCheckWait(key);
+    // A status that proves every target served this certificate for this
+    // generation is still the truth until the next drift check is due (and
+    // the drift-check budget has a slot): no provider call. This is why a
+    // restart makes none. Not while a write may still land late.
+    if (!this.#isUnsettled(key) && this.#isDriftCheck(binding, bundle)) {
+      const due = this.#driftCheckDue(previous!);
+      if (due > 0) this.#o.observer?.synced(key, bundle.leaf.notAfter, new Date(previous!.lastSyncTime!));
+      const wait = due > 0 ? due : this.#driftCheckWait(key);
       if (wait > 0) {
         return {
           ready: { status: 'True', reason: Reason.Synced, message: findCondition(previous?.conditions, READY)?.message ?? '' },
@@ -247,14 +238,8 @@ export class Reconciler {
     return parsed.bundle;
   }
 
-  /**
-   * Milliseconds until the next drift check when the status already proves
-   * every target serves this certificate for this generation; 0 when the
-   * provider must be asked now. This is why a restart makes no provider calls.
-   */
-  #driftCheckDue(binding: CdnCertificateBinding, bundle: CertificateBundle): number {
-    if (!this.#isDriftCheck(binding, bundle)) return 0;
-    const status = binding.status!;
+  /** Milliseconds until the next drift check of a binding verified at `status.lastSyncTime`; 0 when due. */
+  #driftCheckDue(status: BindingStatus): number {
     const age = this.#now().getTime() - Date.parse(status.lastSyncTime ?? '');
     const remaining = this.#o.resyncIntervalMs - age;
     return remaining > 1_000 ? remaining : 0;
