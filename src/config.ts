@@ -1,8 +1,11 @@
 // Operator settings: every one an environment variable with a matching
 // command-line flag (--concurrency=8 or --concurrency 8 for CONCURRENCY),
 // validated at start. Flags win over the environment. This table is the
-// reference the README's configuration section is checked against.
+// reference the README's configuration section is checked against. Each
+// provider module adds its own settings (src/providers/<name>/index.ts).
 import { OperatorError } from './errors.ts';
+import { PROVIDERS, type ProviderName } from './providers/catalog.ts';
+import type { ProviderSetting } from './providers/module.ts';
 
 type Kind = 'duration' | 'address' | 'int' | 'bool' | 'string' | 'url' | 'list' | 'level';
 
@@ -13,7 +16,7 @@ interface SettingSpec {
   description: string;
 }
 
-export const SETTINGS = {
+const CORE_SETTINGS = {
   kubeconfig: { env: 'KUBECONFIG', kind: 'string', description: 'Path to a kubeconfig file. Unset: ~/.kube/config, or the in-cluster service account inside a pod.' },
   watchNamespace: { env: 'WATCH_NAMESPACE', kind: 'list', description: 'Comma-separated namespaces to watch. Unset: every namespace.' },
   podNamespace: { env: 'POD_NAMESPACE', kind: 'string', description: 'The operator\'s own namespace (from the downward API); holds the default credentials Secrets and the leader Lease.' },
@@ -21,12 +24,6 @@ export const SETTINGS = {
   resyncInterval: { env: 'RESYNC_INTERVAL', kind: 'duration', default: '1h', description: 'How often a binding in sync is compared with what the CDN serves (drift check), jittered by ±10%.' },
   driftCheckRate: { env: 'DRIFT_CHECK_RATE', kind: 'int', default: '10', description: 'Drift checks (provider reads of bindings already in sync) per second, across all bindings; checks that fall due together are spread out. Renewals are never held back by it.' },
   logLevel: { env: 'LOG_LEVEL', kind: 'level', default: 'info', description: 'trace, debug, info, warn, error or fatal.' },
-  alibabaCredentialsSecret: { env: 'ALIBABA_CREDENTIALS_SECRET', kind: 'string', description: 'Default Alibaba Cloud credentials Secret (in POD_NAMESPACE) for bindings without spec.credentialsSecretRef.' },
-  tencentCredentialsSecret: { env: 'TENCENT_CREDENTIALS_SECRET', kind: 'string', description: 'Default Tencent Cloud credentials Secret (in POD_NAMESPACE) for bindings without spec.credentialsSecretRef.' },
-  alibabaRrsa: { env: 'ALIBABA_RRSA', kind: 'bool', default: 'false', description: 'Let bindings without a credentials Secret use the pod\'s Alibaba Cloud RRSA identity (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE).' },
-  alibabaCdnEndpoint: { env: 'ALIBABA_CDN_ENDPOINT', kind: 'url', description: 'Alibaba Cloud CDN API endpoint URL. Default https://cdn.aliyuncs.com.' },
-  tencentTeoEndpoint: { env: 'TENCENT_TEO_ENDPOINT', kind: 'url', description: 'Tencent Cloud EdgeOne API endpoint URL. Default https://teo.tencentcloudapi.com (international: https://teo.intl.tencentcloudapi.com).' },
-  tencentSslEndpoint: { env: 'TENCENT_SSL_ENDPOINT', kind: 'url', description: 'Tencent Cloud SSL Certificates API endpoint URL. Default https://ssl.tencentcloudapi.com (international: https://ssl.intl.tencentcloudapi.com).' },
   providerTimeout: { env: 'PROVIDER_TIMEOUT', kind: 'duration', default: '10s', description: 'Timeout of one provider HTTP request.' },
   leaderElect: { env: 'LEADER_ELECT', kind: 'bool', default: 'false', description: 'Run leader election on a Lease so that only one replica reconciles.' },
   leaderElectionNamespace: { env: 'LEADER_ELECTION_NAMESPACE', kind: 'string', description: 'Namespace of the leader Lease. Default: POD_NAMESPACE.' },
@@ -39,7 +36,30 @@ export const SETTINGS = {
   shutdownTimeout: { env: 'SHUTDOWN_TIMEOUT', kind: 'duration', default: '20s', description: 'How long SIGTERM waits for in-flight reconciles before exiting.' },
 } as const satisfies Record<string, SettingSpec>;
 
-export type SettingName = keyof typeof SETTINGS;
+/**
+ * The providers' settings, by env name. Modules of one vendor may share a
+ * setting (the same env, such as one default credentials Secret for every
+ * Alibaba Cloud product); it is listed once, and must be declared alike.
+ */
+function providerSettings(): Record<string, ProviderSetting> {
+  const out: Record<string, ProviderSetting> = {};
+  for (const module of PROVIDERS) {
+    for (const setting of Object.values(module.settings as Readonly<Record<string, ProviderSetting>>)) {
+      const seen = out[setting.env];
+      if (seen && JSON.stringify(seen) !== JSON.stringify(setting)) throw new Error(`provider setting ${setting.env} is declared twice, differently`);
+      out[setting.env] = setting;
+    }
+  }
+  return out;
+}
+
+/** Every setting: the operator's own, then each provider's. */
+export const SETTINGS: typeof CORE_SETTINGS & Readonly<Record<string, SettingSpec>> = { ...CORE_SETTINGS, ...providerSettings() };
+
+type SettingName = keyof typeof CORE_SETTINGS;
+
+/** A provider's settings, parsed, by the module's own setting keys. */
+export type ProviderConfig = Readonly<Record<string, string | boolean | undefined>>;
 
 export interface Address {
   host: string | undefined;
@@ -54,12 +74,8 @@ export interface Config {
   resyncIntervalMs: number;
   driftCheckRate: number;
   logLevel: string;
-  alibabaCredentialsSecret: string | undefined;
-  tencentCredentialsSecret: string | undefined;
-  alibabaRrsa: boolean;
-  alibabaCdnEndpoint: string | undefined;
-  tencentTeoEndpoint: string | undefined;
-  tencentSslEndpoint: string | undefined;
+  /** Each provider's settings, by module name. */
+  providers: Readonly<Record<ProviderName, ProviderConfig>>;
   providerTimeoutMs: number;
   leaderElect: boolean;
   leaderElectionNamespace: string | undefined;
@@ -168,16 +184,23 @@ function parseFlags(argv: readonly string[]): Record<string, string> {
 /** Builds the Config from the environment and flags; throws CCS_CONFIG_INVALID naming the bad setting. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): Config {
   const merged: Record<string, string | undefined> = { ...env, ...parseFlags(argv) };
-  const values: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(SETTINGS) as Array<[SettingName, SettingSpec]>) {
+  const read = (spec: SettingSpec): unknown => {
     const raw = merged[spec.env] ?? spec.default;
-    if (raw === undefined) continue;
+    if (raw === undefined) return undefined;
     try {
-      values[name] = parseValue(spec.kind, raw.trim());
+      return parseValue(spec.kind, raw.trim());
     } catch (err) {
       throw new OperatorError('CCS_CONFIG_INVALID', spec.env, (err as Error).message);
     }
-  }
+  };
+  const values: Partial<Record<SettingName, unknown>> = {};
+  for (const [name, spec] of Object.entries(CORE_SETTINGS) as Array<[SettingName, SettingSpec]>) values[name] = read(spec);
+  const providers = Object.fromEntries(
+    PROVIDERS.map((module) => [
+      module.name,
+      Object.fromEntries(Object.entries(module.settings as Readonly<Record<string, ProviderSetting>>).map(([key, spec]) => [key, read(spec)])),
+    ]),
+  ) as Record<ProviderName, ProviderConfig>;
   const config: Config = {
     kubeconfig: values.kubeconfig as string | undefined,
     watchNamespaces: (values.watchNamespace as string[] | undefined) ?? [],
@@ -186,12 +209,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     resyncIntervalMs: values.resyncInterval as number,
     driftCheckRate: values.driftCheckRate as number,
     logLevel: values.logLevel as string,
-    alibabaCredentialsSecret: values.alibabaCredentialsSecret as string | undefined,
-    tencentCredentialsSecret: values.tencentCredentialsSecret as string | undefined,
-    alibabaRrsa: values.alibabaRrsa as boolean,
-    alibabaCdnEndpoint: values.alibabaCdnEndpoint as string | undefined,
-    tencentTeoEndpoint: values.tencentTeoEndpoint as string | undefined,
-    tencentSslEndpoint: values.tencentSslEndpoint as string | undefined,
+    providers,
     providerTimeoutMs: values.providerTimeout as number,
     leaderElect: values.leaderElect as boolean,
     leaderElectionNamespace: (values.leaderElectionNamespace as string | undefined) ?? (values.podNamespace as string | undefined),
@@ -210,8 +228,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   if (!(config.retryPeriodMs < config.renewDeadlineMs && config.renewDeadlineMs < config.leaseDurationMs)) {
     throw new OperatorError('CCS_CONFIG_INVALID', 'LEADER_ELECTION_RENEW_DEADLINE', 'leader election needs retry period < renew deadline < lease duration');
   }
-  if ((config.alibabaCredentialsSecret || config.tencentCredentialsSecret) && !config.podNamespace) {
+  if (Object.values(defaultCredentialsSecrets(config)).some(Boolean) && !config.podNamespace) {
     throw new OperatorError('CCS_CONFIG_INVALID', 'POD_NAMESPACE', 'required when a default credentials Secret is set');
   }
   return config;
+}
+
+/** The default credentials Secret each provider is configured with (in POD_NAMESPACE), by module name. */
+export function defaultCredentialsSecrets(config: Pick<Config, 'providers'>): Record<string, string | undefined> {
+  return Object.fromEntries(
+    PROVIDERS.map((m) => {
+      const value = config.providers[m.name]?.[m.credentials.defaultSecret];
+      return [m.name, typeof value === 'string' ? value : undefined];
+    }),
+  );
 }

@@ -6,10 +6,8 @@ import { isOperatorError } from './errors.ts';
 import { kubeClients, loadKubeConfig } from './kube/client.ts';
 import { LeaderElector } from './kube/leader.ts';
 import { Operator } from './operator.ts';
-import { alibabaDriver } from './providers/alibaba/index.ts';
-import { ProviderError, type ProviderName } from './providers/provider.ts';
-import { ProviderRegistry } from './providers/registry.ts';
-import { tencentDriver } from './providers/tencent/index.ts';
+import { Drivers } from './providers/drivers.ts';
+import { ProviderError } from './providers/provider.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { Endpoints } from './telemetry/server.ts';
@@ -35,24 +33,25 @@ async function main(): Promise<number> {
   // Set once leader election starts: a replica that lost the Lease writes nothing more.
   let elector: LeaderElector | undefined;
   const mayWrite = () => !elector || elector.mayWrite();
-  const settings = {
-    alibabaCdnEndpoint: config.alibabaCdnEndpoint,
-    alibabaAmbientCredentials: config.alibabaRrsa,
-    tencentTeoEndpoint: config.tencentTeoEndpoint,
-    tencentSslEndpoint: config.tencentSslEndpoint,
-    requestTimeoutMs: config.providerTimeoutMs,
-    recordCall: metrics.calls(),
-    assertMayWrite: (provider: ProviderName) => {
-      if (!mayWrite()) {
-        throw new ProviderError({ provider, code: 'LeadershipLost', message: 'this replica lost its leader lease; it makes no more changes', retryable: true });
-      }
-    },
-    logger,
-  };
+  // A provider's driver (and its SDK) loads with the first binding that needs it.
+  const drivers = new Drivers((module) =>
+    module.driver({
+      settings: config.providers[module.name as keyof typeof config.providers] ?? {},
+      requestTimeoutMs: config.providerTimeoutMs,
+      recordCall: metrics.calls(),
+      assertMayWrite: (provider: string) => {
+        if (!mayWrite()) {
+          throw new ProviderError({ provider, code: 'LeadershipLost', message: 'this replica lost its leader lease; it makes no more changes', retryable: true });
+        }
+      },
+      logger,
+      env: process.env,
+    }),
+  );
   const operator = new Operator({
     config,
     kube: kubeClients(loadKubeConfig(config.kubeconfig)),
-    providers: new ProviderRegistry([alibabaDriver(settings), tencentDriver(settings)]),
+    providers: drivers,
     logger,
     metrics,
     instance: identity,

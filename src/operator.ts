@@ -3,8 +3,9 @@
 // process-level concerns here (signals, exit codes): main.ts owns those, so
 // tests run the very same operator in process.
 import type { Logger } from 'pino';
+import { realClock, type Clock } from './clock.ts';
 import type { CdnCertificateBinding } from './api/v1alpha1/schema.ts';
-import type { Config } from './config.ts';
+import { defaultCredentialsSecrets, type Config } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import { BindingIndex, keyOf } from './controller/index.ts';
 import { WorkQueue, type BackoffPolicy } from './controller/queue.ts';
@@ -15,7 +16,7 @@ import { EventRecorder } from './kube/events.ts';
 import { Reflector, type ListPage, type ReflectorHandler } from './kube/reflector.ts';
 import { CredentialsReader, TLS_SECRET_TYPE, TlsSecretStore } from './kube/secrets.ts';
 import { RateLimiter } from './providers/ratelimit.ts';
-import type { ProviderRegistry } from './providers/registry.ts';
+import type { Drivers } from './providers/drivers.ts';
 import type { Check } from './telemetry/server.ts';
 import type { Metrics } from './telemetry/metrics.ts';
 
@@ -26,20 +27,22 @@ export type OperatorConfig = Pick<
   | 'concurrency'
   | 'resyncIntervalMs'
   | 'driftCheckRate'
-  | 'alibabaCredentialsSecret'
-  | 'tencentCredentialsSecret'
+  | 'providers'
 >;
 
 export interface OperatorOptions {
   config: OperatorConfig;
   kube: KubeClients;
-  providers: ProviderRegistry;
+  /** The provider drivers, loaded on first use. */
+  providers: Drivers;
   logger: Logger;
   metrics?: Metrics;
   /** This replica's name, for Events (the pod name). */
   instance: string;
   /** False once this replica must stop writing (it lost leadership). Unset: always true. */
   mayWrite?: () => boolean;
+  /** The one clock of the loop (default: the real one). */
+  clock?: Clock;
   /** Test and benchmark knobs; production uses the defaults. */
   tuning?: {
     queueBackoff?: BackoffPolicy;
@@ -90,10 +93,7 @@ export class Operator {
       credentials: new CredentialsReader(kube.core, tuning?.credentialsCacheMs),
       credentialsDefaults: {
         operatorNamespace: config.podNamespace,
-        secrets: {
-          ...(config.alibabaCredentialsSecret ? { alibaba: config.alibabaCredentialsSecret } : {}),
-          ...(config.tencentCredentialsSecret ? { tencent: config.tencentCredentialsSecret } : {}),
-        },
+        secrets: defaultCredentialsSecrets(config),
       },
       writer: new BindingWriter(kube.custom),
       events: this.events,
@@ -101,7 +101,8 @@ export class Operator {
       logger,
       resyncIntervalMs: config.resyncIntervalMs,
       // Burst of one: checks that fall due together (a restart) go out at the rate, not in a burst.
-      driftChecks: new RateLimiter(config.driftCheckRate, 1),
+      driftChecks: new RateLimiter(config.driftCheckRate, 1, opts.clock ?? realClock),
+      clock: opts.clock ?? realClock,
       ...(opts.mayWrite ? { mayWrite: opts.mayWrite } : {}),
       ...(tuning?.verifyDelayMs !== undefined ? { verifyDelayMs: tuning.verifyDelayMs } : {}),
       ...(metrics ? { observer: metrics.bindings() } : {}),

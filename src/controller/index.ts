@@ -2,6 +2,7 @@
 // needs: which bindings reference a Secret (so a Secret event enqueues exactly
 // those), and which bindings claim a CDN target (so the older one keeps it).
 import type { CdnCertificateBinding } from '../api/v1alpha1/schema.ts';
+import { scopeOf, targetClaims } from '../providers/catalog.ts';
 
 export function keyOf(namespace: string, name: string): string {
   return `${namespace}/${name}`;
@@ -12,16 +13,10 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-/** Provider targets, unique across providers: `alibaba/<domain>`, `tencent/<zone>/<host>`. */
-export function claimsOf(binding: CdnCertificateBinding): string[] {
-  const { alibaba, tencent } = binding.spec;
-  if (alibaba) return alibaba.domains.map((d) => `alibaba/${d.toLowerCase()}`);
-  if (tencent) return tencent.hosts.map((h) => `tencent/${tencent.zoneId}/${h.toLowerCase()}`);
-  return [];
-}
-
-function claimName(claim: string): string {
-  return claim.slice(claim.lastIndexOf('/') + 1);
+/** The binding's targets with their claims, unique across providers (see ProviderModule.claim). */
+export function claimsOf(binding: CdnCertificateBinding): Array<{ target: string; claim: string }> {
+  const scope = scopeOf(binding.spec);
+  return scope ? targetClaims(scope) : [];
 }
 
 /** Older first; ties broken by key so every replica agrees. */
@@ -113,7 +108,7 @@ export class BindingIndex {
     const affected = this.#unlink(key);
     this.#bindings.set(key, binding);
     this.#bySecret.add(keyOf(binding.metadata.namespace, binding.spec.secretName), key);
-    for (const claim of claimsOf(binding)) {
+    for (const { claim } of claimsOf(binding)) {
       this.#byClaim.add(claim, key);
       for (const other of this.#byClaim.get(claim)) affected.add(other);
     }
@@ -146,11 +141,11 @@ export class BindingIndex {
     if (!binding) return undefined;
     const lost: string[] = [];
     let owner: string | undefined;
-    for (const claim of claimsOf(binding)) {
+    for (const { target, claim } of claimsOf(binding)) {
       for (const otherKey of this.#byClaim.get(claim)) {
         const other = this.#bindings.get(otherKey);
         if (otherKey === key || !other || !older(other, binding)) continue;
-        lost.push(claimName(claim));
+        lost.push(target);
         owner ??= otherKey;
         break;
       }
@@ -163,7 +158,7 @@ export class BindingIndex {
     const old = this.#bindings.get(key);
     if (!old) return affected;
     this.#bySecret.delete(keyOf(old.metadata.namespace, old.spec.secretName), key);
-    for (const claim of claimsOf(old)) {
+    for (const { claim } of claimsOf(old)) {
       this.#byClaim.delete(claim, key);
       for (const other of this.#byClaim.get(claim)) affected.add(other);
     }

@@ -5,6 +5,7 @@
 // (maybe with a requeue after a delay), retry with backoff, and terminal
 // failure.
 import type { Logger } from 'pino';
+import { realClock, type Clock } from '../clock.ts';
 import {
   API_VERSION,
   FINALIZER,
@@ -19,19 +20,14 @@ import type { CertificateBundle } from '../certs/types.ts';
 import { OperatorError, Reason } from '../errors.ts';
 import type { EventSink } from '../kube/events.ts';
 import { TLS_SECRET_TYPE, type SecretLookup } from '../kube/secrets.ts';
-import {
-  ProviderError,
-  targetsOf,
-  type BindingRef,
-  type Observation,
-  type Provider,
-  type ProviderScope,
-} from '../providers/provider.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
+import { providerModule, scopeOf, targetsOf, type ProviderName } from '../providers/catalog.ts';
+import type { Drivers } from '../providers/drivers.ts';
+import { ProviderError, type BindingRef, type Observation, type Provider, type ProviderScope } from '../providers/provider.ts';
 import { eventTypeFor, findCondition, isTransition, READY, rfc3339, setCondition } from './conditions.ts';
 import { resolveCredentials, type CredentialsDefaults, type CredentialsSource } from './credentials.ts';
 import { keyOf, type BindingIndex } from './index.ts';
 import { assess, planDeploy, type RoundOutcome } from './planner.ts';
+import { SyncSchedule, type DriftBudget } from './schedule.ts';
 
 export type Result =
   | { type: 'success'; requeueAfterMs?: number }
@@ -60,7 +56,7 @@ export interface ReconcilerOptions {
   credentialsDefaults: CredentialsDefaults;
   writer: BindingWrites;
   events: EventSink;
-  providers: ProviderRegistry;
+  providers: Drivers;
   logger: Logger;
   /** How often a binding in sync is checked against the CDN for drift. */
   resyncIntervalMs: number;
@@ -72,11 +68,12 @@ export interface ReconcilerOptions {
    * spread out instead of bursting. Changes (a renewal, a spec edit) are
    * never held back by it.
    */
-  driftChecks?: { reserve(): number; readonly ratePerSecond: number };
+  driftChecks?: DriftBudget;
   /** False once this replica must stop writing (lost leadership); checked before every Kubernetes write. */
   mayWrite?: () => boolean;
   observer?: BindingObserver;
-  now?: () => Date;
+  /** The one clock (and the drift budget's, which the caller builds on it). */
+  clock?: Clock;
   random?: () => number;
 }
 
@@ -87,13 +84,6 @@ interface Verdict {
   targets?: TargetStatus[];
   lastSyncTime?: string;
   result: Result;
-}
-
-export function scopeOf(binding: CdnCertificateBinding): ProviderScope | undefined {
-  const { alibaba, tencent } = binding.spec;
-  if (alibaba) return { name: 'alibaba', alibaba };
-  if (tencent) return { name: 'tencent', tencent };
-  return undefined;
 }
 
 function summary(bundle: CertificateBundle): CertificateSummary {
@@ -115,32 +105,26 @@ function failure(err: OperatorError): Verdict {
 
 export class Reconciler {
   readonly #o: ReconcilerOptions;
-  readonly #now: () => Date;
-  readonly #random: () => number;
-  /**
-   * When a write of this binding last ended ambiguously (a timeout or a
-   * broken connection: the CDN may still apply it, late). Until the window
-   * has passed, every verified round is checked again soon, so that a late
-   * write of an older certificate cannot stay in place until the next resync.
-   */
-  readonly #unsettled = new Map<string, number>();
+  readonly #clock: Clock;
+  readonly #schedule: SyncSchedule;
   /** Background cleanups in flight, by binding key. */
   readonly #pruning = new Map<string, Promise<void>>();
-  /** Drift-check slots booked under the shared budget, by binding key (epoch ms). */
-  readonly #driftSlots = new Map<string, number>();
-  #lastDriftCheck = Number.NEGATIVE_INFINITY;
 
   constructor(opts: ReconcilerOptions) {
     this.#o = opts;
-    this.#now = opts.now ?? (() => new Date());
-    this.#random = opts.random ?? Math.random;
+    this.#clock = opts.clock ?? realClock;
+    this.#schedule = new SyncSchedule({
+      clock: this.#clock,
+      resyncIntervalMs: opts.resyncIntervalMs,
+      driftChecks: opts.driftChecks,
+      ...(opts.random ? { random: opts.random } : {}),
+    });
   }
 
   async reconcile(key: string): Promise<Result> {
     let binding = this.#o.index.get(key);
     if (!binding) {
-      this.#driftSlots.delete(key);
-      this.#unsettled.delete(key);
+      this.#schedule.forget(key);
       this.#o.observer?.forget(key);
       return { type: 'success' };
     }
@@ -163,9 +147,9 @@ export class Reconciler {
 
   async #sync(binding: CdnCertificateBinding, log: Logger): Promise<Verdict> {
     const key = keyOf(binding.metadata.namespace, binding.metadata.name);
-    const scope = scopeOf(binding);
+    const scope = scopeOf(binding.spec);
     if (!scope) {
-      return failure(new OperatorError('CCS_PROVIDER_REJECTED', 'spec names no provider (set spec.alibaba or spec.tencent)'));
+      return failure(new OperatorError('CCS_PROVIDER_REJECTED', 'spec names no provider this operator was built with'));
     }
     const previous = binding.status;
     if (binding.spec.suspend) {
@@ -193,10 +177,10 @@ export class Reconciler {
     // generation is still the truth until the next drift check is due (and
     // the drift-check budget has a slot): no provider call. This is why a
     // restart makes none. Not while a write may still land late.
-    if (!this.#isUnsettled(key) && this.#isDriftCheck(binding, bundle)) {
-      const due = this.#driftCheckDue(previous!);
+    if (!this.#schedule.isUnsettled(key) && this.#isDriftCheck(binding, bundle)) {
+      const due = this.#schedule.driftCheckDue(previous!.lastSyncTime!);
       if (due > 0) this.#o.observer?.synced(key, bundle.leaf.notAfter, new Date(previous!.lastSyncTime!));
-      const wait = due > 0 ? due : this.#driftCheckWait(key);
+      const wait = due > 0 ? due : this.#schedule.driftCheckWait(key);
       if (wait > 0) {
         return {
           ready: { status: 'True', reason: Reason.Synced, message: findCondition(previous?.conditions, READY)?.message ?? '' },
@@ -226,7 +210,7 @@ export class Reconciler {
     const lookup = await this.#o.secrets.get(namespace, name);
     if (!lookup.found) throw new OperatorError('CCS_SECRET_NOT_FOUND', name);
     if (lookup.secret.type !== TLS_SECRET_TYPE) throw new OperatorError('CCS_SECRET_WRONG_TYPE', name, lookup.secret.type);
-    const parsed = parseTlsSecret(lookup.secret.crt, lookup.secret.key, this.#now());
+    const parsed = parseTlsSecret(lookup.secret.crt, lookup.secret.key, this.#clock.date());
     if (!parsed.ok) {
       const code = parsed.reason === 'KeyMismatch' ? 'CCS_CERT_KEY_MISMATCH' : parsed.reason === 'CertificateExpired' ? 'CCS_CERT_EXPIRED' : 'CCS_CERT_INVALID';
       throw new OperatorError(code, `Secret ${name}: ${parsed.message}`);
@@ -238,47 +222,13 @@ export class Reconciler {
     return parsed.bundle;
   }
 
-  /** Milliseconds until the next drift check of a binding verified at `status.lastSyncTime`; 0 when due. */
-  #driftCheckDue(status: BindingStatus): number {
-    const age = this.#now().getTime() - Date.parse(status.lastSyncTime ?? '');
-    const remaining = this.#o.resyncIntervalMs - age;
-    return remaining > 1_000 ? remaining : 0;
-  }
-
-  /**
-   * Milliseconds until this binding's drift check may run under the shared
-   * budget. A binding books one slot and keeps it: when it comes back at its
-   * slot it runs, instead of taking another token (which would let waiting
-   * bindings starve each other forever).
-   */
-  #driftCheckWait(key: string): number {
-    const budget = this.#o.driftChecks;
-    if (!budget) return 0;
-    const now = Date.now();
-    const booked = this.#driftSlots.get(key);
-    if (booked !== undefined && now < booked - 5) return booked - now;
-    // Booked slots that fell due together (the event loop was busy, as during
-    // a restart) must not run together: keep the actual starts spaced too.
-    const spacing = this.#lastDriftCheck + 1000 / budget.ratePerSecond - now;
-    if (booked === undefined || spacing > 0) {
-      const wait = Math.max(budget.reserve(), spacing);
-      if (wait > 0) {
-        this.#driftSlots.set(key, now + wait);
-        return wait;
-      }
-    }
-    this.#driftSlots.delete(key);
-    this.#lastDriftCheck = now;
-    return 0;
-  }
-
   /** Whether the status proves every target served this certificate for this generation at lastSyncTime. */
   #isDriftCheck(binding: CdnCertificateBinding, bundle: CertificateBundle): boolean {
     const status = binding.status;
     const ready = findCondition(status?.conditions, READY);
     if (!status?.lastSyncTime || ready?.status !== 'True' || status.observedGeneration !== binding.metadata.generation) return false;
     if (status.certificate?.fingerprintSHA256 !== bundle.leaf.fingerprintSHA256) return false;
-    const scope = scopeOf(binding);
+    const scope = scopeOf(binding.spec);
     const targets = scope ? targetsOf(scope) : [];
     const byName = new Map((status.targets ?? []).map((t) => [t.name, t]));
     return targets.every((t) => {
@@ -288,8 +238,10 @@ export class Reconciler {
   }
 
   async #connect(binding: CdnCertificateBinding, scope: ProviderScope): Promise<Provider> {
-    const driver = this.#o.providers.driver(scope.name);
-    const credentials = await resolveCredentials(binding, driver, this.#o.credentials, this.#o.credentialsDefaults);
+    const module = providerModule(scope.provider);
+    if (!module) throw new OperatorError('CCS_PROVIDER_REJECTED', `no provider ${scope.provider} in this operator`);
+    const driver = await this.#o.providers.driver(module);
+    const credentials = await resolveCredentials(binding, module, driver, this.#o.credentials, this.#o.credentialsDefaults);
     return driver.connect(scope, credentials);
   }
 
@@ -325,7 +277,7 @@ export class Reconciler {
           if (outcome.certificateId) certificateIds.set(outcome.target, outcome.certificateId);
         } else {
           failures.set(outcome.target, outcome.error);
-          if (mayApplyLate(outcome.error)) this.#unsettled.set(keyOf(binding.metadata.namespace, binding.metadata.name), Date.now());
+          if (mayApplyLate(outcome.error)) this.#schedule.markUnsettled(keyOf(binding.metadata.namespace, binding.metadata.name));
         }
       }
       if (pushed.length > 0) {
@@ -337,7 +289,7 @@ export class Reconciler {
       }
     }
 
-    const now = this.#now();
+    const now = this.#clock.date();
     const assessment = assess({
       targets,
       fingerprint,
@@ -369,14 +321,6 @@ export class Reconciler {
           : {}),
       result: this.#resultOf(assessment.outcome, assessment.ready.reason, keyOf(binding.metadata.namespace, binding.metadata.name)),
     };
-  }
-
-  #isUnsettled(key: string): boolean {
-    const at = this.#unsettled.get(key);
-    if (at === undefined) return false;
-    if (Date.now() - at < UNSETTLED_WINDOW_MS) return true;
-    this.#unsettled.delete(key);
-    return false;
   }
 
   /**
@@ -418,8 +362,7 @@ export class Reconciler {
   #resultOf(outcome: RoundOutcome, reason: Reason, key: string): Result {
     switch (outcome) {
       case 'synced':
-        if (this.#isUnsettled(key)) return { type: 'success', requeueAfterMs: UNSETTLED_RECHECK_MS };
-        return { type: 'success', requeueAfterMs: this.#jittered(this.#o.resyncIntervalMs) };
+        return { type: 'success', requeueAfterMs: this.#schedule.afterSync(key) };
       case 'pending':
         return { type: 'success', requeueAfterMs: this.#o.verifyDelayMs ?? 2_000 };
       case 'retry':
@@ -429,17 +372,12 @@ export class Reconciler {
     }
   }
 
-  /** ±10% so that bindings created together do not check for drift together. */
-  #jittered(ms: number): number {
-    return Math.round(ms * (0.9 + 0.2 * this.#random()));
-  }
-
   /** Deletion with policy Disable: turn HTTPS off, then let the binding go. */
   async #finalize(binding: CdnCertificateBinding, log: Logger): Promise<Result> {
     const finalizers = binding.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return { type: 'success' };
     const key = keyOf(binding.metadata.namespace, binding.metadata.name);
-    const scope = scopeOf(binding);
+    const scope = scopeOf(binding.spec);
     const release = async () => {
       this.#assertMayWrite();
       await this.#o.writer.setFinalizers(binding, finalizers.filter((f) => f !== FINALIZER));
@@ -490,12 +428,12 @@ export class Reconciler {
   /** Writes the verdict into status (if it changed) and pairs an Event with every Ready transition. */
   async #record(binding: CdnCertificateBinding, verdict: Verdict, log: Logger): Promise<void> {
     const previous = binding.status ?? {};
-    const now = this.#now();
+    const now = this.#clock.date();
     const conditions = setCondition(previous.conditions, { type: READY, ...verdict.ready, observedGeneration: binding.metadata.generation ?? 0 }, now);
-    const scope = scopeOf(binding);
+    const scope = scopeOf(binding.spec);
     const status: BindingStatus = {
       ...(binding.metadata.generation !== undefined ? { observedGeneration: binding.metadata.generation } : {}),
-      ...(scope ? { provider: scope.name } : {}),
+      ...(scope ? { provider: scope.provider as ProviderName } : {}),
       ...((verdict.lastSyncTime ?? previous.lastSyncTime) ? { lastSyncTime: verdict.lastSyncTime ?? previous.lastSyncTime } : {}),
       conditions,
       ...((verdict.certificate ?? previous.certificate) ? { certificate: verdict.certificate ?? previous.certificate } : {}),
@@ -512,10 +450,6 @@ export class Reconciler {
     }
   }
 }
-
-/** How long after an ambiguous write a verified binding keeps being re-checked, and how often. */
-const UNSETTLED_WINDOW_MS = 60_000;
-const UNSETTLED_RECHECK_MS = 5_000;
 
 /**
  * Whether a failed write may still take effect: the request may have reached

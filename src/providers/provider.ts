@@ -4,9 +4,6 @@
 // Everything a provider returns is already scrubbed of key material and
 // credentials (see ./scrub.ts).
 import type { CertificateBundle } from '../certs/types.ts';
-import type { AlibabaTarget, ProviderName, TencentTarget } from '../api/v1alpha1/schema.ts';
-
-export type { ProviderName };
 
 /** Who a call is for. Providers use it to name uploads and in logs. */
 export interface BindingRef {
@@ -77,7 +74,8 @@ export interface PruneResult {
 }
 
 export interface Provider {
-  readonly name: ProviderName;
+  /** The provider module's name (`status.provider`), for metrics and errors. */
+  readonly name: string;
   observe(req: ObserveRequest): Promise<Observation[]>;
   deploy(req: DeployRequest): Promise<Outcome[]>;
   disable(req: DisableRequest): Promise<Outcome[]>;
@@ -85,31 +83,30 @@ export interface Provider {
   prune?(req: PruneRequest): Promise<PruneResult>;
 }
 
-/** The provider part of a binding's spec. */
-export type AlibabaScope = { name: 'alibaba'; alibaba: AlibabaTarget };
-export type TencentScope = { name: 'tencent'; tencent: TencentTarget };
-export type ProviderScope = AlibabaScope | TencentScope;
+/** The provider part of a binding's spec: `spec.<provider>`, already validated by the CRD's schema. */
+export interface ProviderScope<S = unknown> {
+  readonly provider: string;
+  readonly spec: S;
+}
 
 /** Credentials exactly as read from the credentials Secret (decoded), or the ambient identity. */
 export type Credentials = Readonly<Record<string, string>>;
 
 /**
- * One cloud: how to read its credentials and how to connect a binding's scope.
- * Each provider folder exports a function that builds its driver from the
- * operator-level ProviderSettings (./calls.ts).
+ * One cloud, connected: built once per operator by its module's `driver()`
+ * (./module.ts), it hands out a Provider per binding scope.
  */
-export interface ProviderDriver<S extends ProviderScope = ProviderScope> {
-  readonly name: S['name'];
-  /** The keys a credentials Secret must and may hold. */
-  readonly credentialKeys: { readonly required: readonly string[]; readonly optional: readonly string[] };
+export interface ProviderDriver<S = unknown> {
+  readonly name: string;
   /** Whether the operator may use an ambient identity (such as Alibaba RRSA) when a binding names no Secret. */
   readonly ambientCredentials: boolean;
   /**
    * A Provider for one binding's scope. Cheap: implementations share SDK
    * clients and rate limiters per account across every binding that uses the
-   * same credentials. `credentials` is undefined to use the ambient identity.
+   * same credentials. `credentials` is undefined to use the ambient identity;
+   * otherwise it holds the module's credential keys that the Secret has.
    */
-  connect(scope: S, credentials: Credentials | undefined): Provider;
+  connect(scope: ProviderScope<S>, credentials: Credentials | undefined): Provider;
 }
 
 /**
@@ -119,7 +116,8 @@ export interface ProviderDriver<S extends ProviderScope = ProviderScope> {
  */
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';
-  readonly provider: ProviderName | 'memory';
+  /** The provider module's name. */
+  readonly provider: string;
   /** The vendor's error code (such as `ServiceBusy`), or a transport code (`ETIMEDOUT`, `ECONNRESET`, `HTTP502`). */
   readonly code: string;
   readonly requestId: string | undefined;
@@ -129,7 +127,7 @@ export class ProviderError extends Error {
   readonly httpStatus: number | undefined;
 
   constructor(init: {
-    provider: ProviderName | 'memory';
+    provider: string;
     code: string;
     message: string;
     retryable: boolean;
@@ -151,8 +149,4 @@ export class ProviderError extends Error {
     const id = this.requestId ? ` (RequestId ${this.requestId})` : '';
     return `${this.code}: ${this.message}${id}`;
   }
-}
-
-export function targetsOf(scope: ProviderScope): readonly string[] {
-  return scope.name === 'alibaba' ? scope.alibaba.domains : scope.tencent.hosts;
 }

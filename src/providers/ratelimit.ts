@@ -2,27 +2,9 @@
 // bindings sharing one set of credentials together stay under the vendor's
 // documented limits instead of discovering them through throttling errors.
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+import { realClock, type Clock } from '../clock.ts';
 
-export const realClock: Clock = {
-  now: () => performance.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+export { realClock, type Clock };
 
 /**
  * Hands out permits in arrival order, at most `ratePerSecond` a second.

@@ -1,16 +1,6 @@
-// The drivers the operator was built with, by provider name.
-import type { ProviderDriver, ProviderName } from './provider.ts';
-
-export class ProviderRegistry {
-  readonly #drivers = new Map<ProviderName, ProviderDriver>();
-
-  constructor(drivers: readonly ProviderDriver[]) {
-    for (const driver of drivers) this.#drivers.set(driver.name, driver);
-  }
-
-  driver(name: ProviderName): ProviderDriver {
-    const driver = this.#drivers.get(name);
-    if (!driver) throw new Error(`no driver for provider ${name}`);
-    return driver;
-  }
-}
+// The CDNs this operator is built with: one line per provider folder. The
+// CRD schema, settings, claims, memory CDN, chart values and docs all derive
+// from this list (./catalog.ts; `npm run generate` rewrites the files made
+// from it).
+export { alibaba } from './alibaba/index.ts';
+export { tencent } from './tencent/index.ts';

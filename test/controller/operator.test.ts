@@ -5,7 +5,7 @@ import { FINALIZER } from '../../src/api/v1alpha1/schema.ts';
 import { MemoryCdn } from '../../src/providers/memory/index.ts';
 import { issueCertificate, mismatchedKeyFor, type IssuedCert } from '../fixtures/certs.ts';
 import { tlsSecret } from '../fixtures/secrets.ts';
-import { TestEnv, waitFor } from '../harness/env.ts';
+import { credentialsData, TestEnv, waitFor } from '../harness/env.ts';
 
 let env: TestEnv;
 let ns = 0;
@@ -127,7 +127,7 @@ describe('a binding', () => {
     const b = await env.waitForReason(n, 'cred', 'CredentialsNotFound');
     expect(b.status?.conditions?.[0]?.message).toContain('nope');
     expect(provCalls(env.cdn, `${n}/cred`)).toEqual([]);
-    await env.core.createNamespacedSecret({ namespace: n, body: { metadata: { name: 'nope' }, stringData: { id: 'AKID2', secret: 'another-credential' } } });
+    await env.core.createNamespacedSecret({ namespace: n, body: { metadata: { name: 'nope' }, stringData: credentialsData('AKID2', 'another-credential') } });
     await env.waitForReason(n, 'cred', 'Synced');
     expect(provCalls(env.cdn, `${n}/cred`).every((c) => c.account === 'AKID2')).toBe(true);
   });

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseDocument, type Pair, type YAMLMap } from 'yaml';
 import { loadConfig } from '../../src/config.ts';
+import { PROVIDERS } from '../../src/providers/catalog.ts';
+import type { ProviderSetting } from '../../src/providers/module.ts';
+import { PROVIDERS_TPL, providersTpl, SCHEMA_FILE, VALUES_FILE, withSchemaProperties, withValuesSection } from '../tools/chart-providers.ts';
 import { kustomizeBuild } from '../tools/render-install.ts';
 import { parseTemplate } from './lib/gotemplate.ts';
 import {
@@ -186,9 +189,33 @@ describe('templates (source)', () => {
   });
 
   it('the Deployment sets only env vars the operator knows (src/config.ts SETTINGS or POD_NAME)', () => {
-    const names = [...templateText('deployment.yaml').matchAll(/- name: ([A-Z][A-Z0-9_]*)\s*$/gm)].map((m) => m[1] ?? '');
+    const names = [...`${templateText('deployment.yaml')}\n${templateText('_providers.tpl')}`.matchAll(/- name: ([A-Z][A-Z0-9_]*)\s*$/gm)].map((m) => m[1] ?? '');
     expect(names.length).toBeGreaterThan(10);
     expect(names.filter((n) => !KNOWN_ENV.has(n))).toEqual([]);
+  });
+
+  it('the provider settings in _providers.tpl, values.yaml and values.schema.json are the generated ones (run npm run generate)', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    expect(readFileSync(join(root, PROVIDERS_TPL), 'utf8')).toBe(providersTpl());
+    const values = readFileSync(join(root, VALUES_FILE), 'utf8');
+    expect(values).toBe(withValuesSection(values));
+    const schema = readFileSync(join(root, SCHEMA_FILE), 'utf8');
+    expect(schema).toBe(withSchemaProperties(schema));
+  });
+
+  it('every provider setting set through its chart value reaches the operator\'s config', () => {
+    const values: Record<string, Record<string, unknown>> = {};
+    const expected: Record<string, Record<string, unknown>> = {};
+    for (const m of PROVIDERS) {
+      for (const [key, setting] of Object.entries(m.settings as Readonly<Record<string, ProviderSetting>>)) {
+        const [group = '', field = ''] = setting.value.split('.');
+        const value = setting.kind === 'bool' ? true : setting.kind === 'url' ? `https://${setting.env.toLowerCase().replace(/_/g, '-')}.example.com` : `${field.toLowerCase()}-x`;
+        (values[group] ??= {})[field] = value;
+        (expected[m.name] ??= {})[key] = value;
+      }
+    }
+    const config = loadConfig(resolvedEnv(one(renderChart({ values, namespace: 'cdn-cert-sync' }).objects, 'Deployment')));
+    expect(config.providers).toEqual(expected);
   });
 });
 
@@ -301,12 +328,10 @@ describe('rendered with options', () => {
       shutdownTimeoutMs: 25_000,
       watchNamespaces: ['team-a', 'team-b'],
       podNamespace: 'cdn-cert-sync',
-      alibabaCredentialsSecret: 'ali',
-      tencentCredentialsSecret: 'tc',
-      alibabaRrsa: true,
-      alibabaCdnEndpoint: 'https://cdn.example.com',
-      tencentTeoEndpoint: 'https://teo.intl.tencentcloudapi.com',
-      tencentSslEndpoint: 'https://ssl.intl.tencentcloudapi.com',
+      providers: {
+        alibaba: { credentialsSecret: 'ali', rrsa: true, endpoint: 'https://cdn.example.com' },
+        tencent: { credentialsSecret: 'tc', teoEndpoint: 'https://teo.intl.tencentcloudapi.com', sslEndpoint: 'https://ssl.intl.tencentcloudapi.com' },
+      },
       healthAddr: { host: undefined, port: 9440 },
       metricsAddr: { host: undefined, port: 9090 },
       leaderElect: true,

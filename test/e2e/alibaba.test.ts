@@ -2,7 +2,7 @@
 // and the real @alicloud/cdn20180510 SDK talking HTTP to the
 // signature-checking emulator.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { alibabaDriver } from '../../src/providers/alibaba/index.ts';
+import { alibabaDriver } from '../../src/providers/alibaba/driver.ts';
 import { SET_CERTIFICATE_ERRORS } from '../emulators/alibaba/codes.ts';
 import { AlibabaCdnEmulator } from '../emulators/alibaba/emulator.ts';
 import { containsKeyMaterial, issueCertificate } from '../fixtures/certs.ts';
@@ -37,7 +37,7 @@ function startEnv(opts: { resyncIntervalMs?: number } = {}) {
     config: { resyncIntervalMs: opts.resyncIntervalMs ?? 60 * 60_000 },
     drivers: ({ logger, metrics }) => [
       alibabaDriver(
-        { alibabaCdnEndpoint: emulator.url, requestTimeoutMs: 400, recordCall: metrics.calls(), logger },
+        { settings: { endpoint: emulator.url, rrsa: false, credentialsSecret: undefined }, requestTimeoutMs: 400, recordCall: metrics.calls(), logger },
         { retry: { retries: 3, minTimeoutMs: 10, maxTimeoutMs: 80 } },
       ),
     ],

@@ -2,7 +2,7 @@
 // server, and the real tencentcloud SDKs (teo client and the SSL
 // CommonClient) talking HTTP to the signature-checking emulator.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { tencentDriver } from '../../src/providers/tencent/index.ts';
+import { tencentDriver } from '../../src/providers/tencent/driver.ts';
 import { TencentEmulator } from '../emulators/tencent/emulator.ts';
 import { containsKeyMaterial, issueCertificate } from '../fixtures/certs.ts';
 import { tlsSecret } from '../fixtures/secrets.ts';
@@ -34,7 +34,7 @@ function startEnv(opts: { resyncIntervalMs?: number } = {}) {
     config: { resyncIntervalMs: opts.resyncIntervalMs ?? 60 * 60_000 },
     drivers: ({ logger, metrics }) => [
       tencentDriver(
-        { tencentTeoEndpoint: emulator.url, tencentSslEndpoint: emulator.url, requestTimeoutMs: 500, recordCall: metrics.calls(), logger },
+        { settings: { teoEndpoint: emulator.url, sslEndpoint: emulator.url, credentialsSecret: undefined }, requestTimeoutMs: 500, recordCall: metrics.calls(), logger },
         { retry: { retries: 3, minTimeoutMs: 10, maxTimeoutMs: 80 }, deleteTaskPolling: { attempts: 5, intervalMs: 10 } },
       ),
     ],

@@ -12,7 +12,8 @@ import { kubeClients, mergePatch } from '../../src/kube/client.ts';
 import { Operator, type OperatorConfig, type OperatorOptions } from '../../src/operator.ts';
 import { memoryDriver, MemoryCdn } from '../../src/providers/memory/index.ts';
 import type { ProviderDriver } from '../../src/providers/provider.ts';
-import { ProviderRegistry } from '../../src/providers/registry.ts';
+import { PROVIDERS } from '../../src/providers/catalog.ts';
+import { Drivers } from '../../src/providers/drivers.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { TestApiServer } from '../kube-apiserver/index.ts';
@@ -38,6 +39,19 @@ export async function installCrd(apiUrl: string): Promise<void> {
 }
 
 /** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
+/**
+ * Credentials Secret data that every registered provider accepts: each
+ * module's first required key holds `id` (the account), the others `secret`.
+ */
+export function credentialsData(id: string, secret: string): Record<string, string> {
+  return Object.fromEntries(PROVIDERS.flatMap((m) => m.credentials.required.map((key, i) => [key, i === 0 ? id : secret])));
+}
+
+/** Operator config naming `secretName` as every provider's default credentials Secret. */
+export function defaultCredentialsConfig(secretName: string): OperatorConfig['providers'] {
+  return Object.fromEntries(PROVIDERS.map((m) => [m.name, { [m.credentials.defaultSecret]: secretName }])) as OperatorConfig['providers'];
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -115,16 +129,13 @@ export class TestEnv {
     await this.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
     await this.core.createNamespacedSecret({
       namespace: OPERATOR_NAMESPACE,
-      body: { metadata: { name: DEFAULT_CREDENTIALS }, stringData: this.#opts.credentials ?? { id: 'AKIDtest', secret: 'super-secret-credential-value' } },
+      body: { metadata: { name: DEFAULT_CREDENTIALS }, stringData: this.#opts.credentials ?? credentialsData('AKIDtest', 'super-secret-credential-value') },
     });
   }
 
   async startOperator(): Promise<Operator> {
     const logger = createLogger('debug', this.logs);
-    const drivers = this.#opts.drivers?.({ cdn: this.cdn, logger, metrics: this.metrics }) ?? [
-      memoryDriver('alibaba', this.cdn),
-      memoryDriver('tencent', this.cdn),
-    ];
+    const drivers = this.#opts.drivers?.({ cdn: this.cdn, logger, metrics: this.metrics }) ?? PROVIDERS.map((m) => memoryDriver(m.name, this.cdn));
     const operator = new Operator({
       config: {
         watchNamespaces: [],
@@ -132,13 +143,12 @@ export class TestEnv {
         concurrency: 4,
         resyncIntervalMs: 60 * 60_000,
         driftCheckRate: 100,
-        alibabaCredentialsSecret: DEFAULT_CREDENTIALS,
-        tencentCredentialsSecret: DEFAULT_CREDENTIALS,
+        providers: defaultCredentialsConfig(DEFAULT_CREDENTIALS),
         ...this.#opts.config,
       },
       // Its own identity, so that the API server's request log tells the operator's calls from the test's.
       kube: kubeClients(this.api.kubeConfig(OPERATOR_TOKEN)),
-      providers: new ProviderRegistry(drivers),
+      providers: new Drivers(drivers),
       logger,
       metrics: this.metrics,
       instance: 'test-operator',

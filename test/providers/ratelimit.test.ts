@@ -6,6 +6,7 @@ function fakeClock(): Clock & { advance(ms: number): void } {
   let t = 0;
   return {
     now: () => t,
+    date: () => new Date(t),
     sleep: async (ms) => {
       t += ms;
     },

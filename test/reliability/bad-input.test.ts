@@ -32,7 +32,7 @@ import {
   type IssuedCert,
 } from '../fixtures/certs.ts';
 import { tlsSecret } from '../fixtures/secrets.ts';
-import { waitFor } from '../harness/env.ts';
+import { credentialsData, waitFor } from '../harness/env.ts';
 import { describeCase, FUZZ_DOMAIN, fuzzCase, fuzzMaterial, fuzzReconciler, keyOwnerFingerprint, MATERIAL_REASONS, quotes, type Material } from './fuzz.ts';
 import { leaksIn } from './invariant.ts';
 import { Stack } from './stack.ts';
@@ -197,7 +197,7 @@ describe('invalid specs, rejected by the API (422)', () => {
     const d = `www.${ns}.example.com`;
     const c = await leafFor(d);
     await stack.renew(ns, 'tls', c);
-    await stack.env.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'creds' }, stringData: { id: 'own-namespace-account', secret: 'own-namespace-secret-value' } } });
+    await stack.env.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'creds' }, stringData: credentialsData('own-namespace-account', 'own-namespace-secret-value') } });
     stack.ledger.credential('own-namespace-secret-value');
     const body = { ...bindingManifest({ namespace: ns, name: 'site', secretName: 'tls', domains: [d] }) };
     (body.spec as Record<string, unknown>).credentialsSecretRef = { name: 'creds', namespace: 'cdn-cert-sync' };

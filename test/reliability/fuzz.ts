@@ -18,7 +18,7 @@ import { BindingIndex } from '../../src/controller/index.ts';
 import { Reconciler, type Result } from '../../src/controller/reconciler.ts';
 import { TlsSecretStore } from '../../src/kube/secrets.ts';
 import { MemoryCdn, memoryDriver } from '../../src/providers/memory/index.ts';
-import { ProviderRegistry } from '../../src/providers/registry.ts';
+import { Drivers } from '../../src/providers/drivers.ts';
 import {
   certificateRequestPem,
   containsKeyMaterial,
@@ -32,6 +32,7 @@ import {
   withPemType,
   type IssuedCert,
 } from '../fixtures/certs.ts';
+import { credentialsData } from '../harness/env.ts';
 import { ProviderLog } from './recorder.ts';
 
 export const FUZZ_DOMAIN = 'www.fuzz.example.com';
@@ -337,7 +338,7 @@ export async function reconcileOnce(c: FuzzCase, n: number): Promise<CaseOutcome
   const reconciler = new Reconciler({
     index,
     secrets: new TlsSecretStore({ core, isReferenced: () => false, onChange: () => {} }),
-    credentials: { read: async () => ({ id: 'fuzz-account', secret: 'fuzz-credential-value' }) },
+    credentials: { read: async () => credentialsData('fuzz-account', 'fuzz-credential-value') },
     credentialsDefaults: { operatorNamespace: 'ops', secrets: { alibaba: 'creds' } },
     writer: {
       writeStatus: async (_b, s) => {
@@ -347,7 +348,7 @@ export async function reconcileOnce(c: FuzzCase, n: number): Promise<CaseOutcome
       setFinalizers: async (b) => b,
     },
     events: { event: (_o, type, reason, message) => void events.push({ type, reason, message }) },
-    providers: new ProviderRegistry([log.wrap(memoryDriver('alibaba', cdn))]),
+    providers: new Drivers([log.wrap(memoryDriver('alibaba', cdn))]),
     logger: pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) }),
     resyncIntervalMs: 60 * 60_000,
   });

@@ -117,7 +117,7 @@ describe('the invariant', () => {
     expect(err.message).toMatch(/operator logs contain private key material/);
     expect(err.message).not.toContain(body.slice(5, 30));
 
-    stack.env.logs.write(`{"msg":"oops","detail":"${encodeURIComponent(stack.defaultCredentials().secret!)}"}\n`);
+    stack.env.logs.write(`{"msg":"oops","detail":"${encodeURIComponent(stack.credentialSecrets()[0]!)}"}\n`);
     err = await failure({ namespace: ns, name: 'b' });
     expect(err.message).toMatch(/operator logs contain a credential/);
   });

@@ -7,7 +7,7 @@
 // bundleProblems), so "the operator never pushes bad material" is a fact the
 // invariant can assert rather than a hope.
 import { X509Certificate } from 'node:crypto';
-import type { Credentials, Observation, Outcome, Provider, ProviderDriver, ProviderName, ProviderScope } from '../../src/providers/provider.ts';
+import type { Credentials, Observation, Outcome, Provider, ProviderDriver, ProviderScope } from '../../src/providers/provider.ts';
 import { bundleProblems } from '../fixtures/certs.ts';
 
 export type CallAction = 'observe' | 'deploy' | 'disable' | 'prune';
@@ -30,7 +30,7 @@ export interface RecordedCall {
   /** Date.now() when the call started and ended. */
   startedAt: number;
   endedAt: number | undefined;
-  provider: ProviderName;
+  provider: string;
   /** `namespace/name`. */
   binding: string;
   action: CallAction;
@@ -71,13 +71,12 @@ export class ProviderLog {
   #seq = 0;
 
   /** The driver, recording every call of every Provider it connects. */
-  wrap<S extends ProviderScope>(driver: ProviderDriver<S>): ProviderDriver<S> {
+  wrap<S>(driver: ProviderDriver<S>): ProviderDriver<S> {
     const log = this;
     return {
       name: driver.name,
-      credentialKeys: driver.credentialKeys,
       ambientCredentials: driver.ambientCredentials,
-      connect(scope: S, credentials: Credentials | undefined): Provider {
+      connect(scope: ProviderScope<S>, credentials: Credentials | undefined): Provider {
         return log.#wrapProvider(driver.connect(scope, credentials));
       },
     };

@@ -6,17 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { OperatorConfig, OperatorOptions } from '../../src/operator.ts';
-import { alibabaDriver, type AlibabaDriverOptions } from '../../src/providers/alibaba/index.ts';
+import { alibabaDriver, type AlibabaDriverOptions } from '../../src/providers/alibaba/driver.ts';
 import { memoryDriver, type MemoryCdn } from '../../src/providers/memory/index.ts';
 import type { ProviderDriver } from '../../src/providers/provider.ts';
 import type { RetryPolicy } from '../../src/providers/retry.ts';
-import { tencentDriver, type TencentDriverOptions } from '../../src/providers/tencent/index.ts';
+import { tencentDriver, type TencentDriverOptions } from '../../src/providers/tencent/driver.ts';
 import type { Metrics } from '../../src/telemetry/metrics.ts';
 import { AlibabaCdnEmulator } from '../emulators/alibaba/emulator.ts';
 import { TencentEmulator, type EmulatorOptions } from '../emulators/tencent/emulator.ts';
 import type { BindingOptions } from '../fixtures/bindings.ts';
 import type { IssuedCert } from '../fixtures/certs.ts';
-import { TestEnv } from '../harness/env.ts';
+import { credentialsData, TestEnv } from '../harness/env.ts';
 import {
   alibabaProbe,
   checkInvariant,
@@ -132,18 +132,18 @@ export class Stack {
 
   /** Keys for every driver in one Secret (each driver reads its own). */
   defaultCredentials(): Record<string, string> {
+    // The in-memory CDN reads the same keys as the real drivers it stands in for.
     return {
+      ...credentialsData('memory-account', 'memory-credential-secret-value'),
       ...(this.alibaba ? { accessKeyId: this.alibaba.accountId, accessKeySecret: this.alibaba.keySecret } : {}),
       ...(this.tencent ? { secretId: this.tencent.secretId, secretKey: this.tencent.secretKey } : {}),
-      id: 'memory-account',
-      secret: 'memory-credential-secret-value',
     };
   }
 
   /** The secret halves of the default credentials (ids are not secret). */
   credentialSecrets(): string[] {
     const c = this.defaultCredentials();
-    return [c.accessKeySecret, c.secretKey, c.secret].filter((v): v is string => !!v);
+    return [...new Set([c.accessKeySecret, c.secretKey, 'memory-credential-secret-value'])].filter((v): v is string => !!v);
   }
 
   #drivers() {
@@ -152,13 +152,13 @@ export class Stack {
       const timeout = opts.requestTimeoutMs ?? 500;
       const ali = this.alibaba
         ? alibabaDriver(
-            { alibabaCdnEndpoint: this.alibaba.endpoint, requestTimeoutMs: timeout, recordCall: metrics.calls(), logger },
+            { settings: { endpoint: this.alibaba.endpoint, rrsa: false, credentialsSecret: undefined }, requestTimeoutMs: timeout, recordCall: metrics.calls(), logger },
             { retry: FAST_RETRY, ...opts.alibabaDriver },
           )
         : memoryDriver('alibaba', cdn);
       const ten = this.tencent
         ? tencentDriver(
-            { tencentTeoEndpoint: this.tencent.emulator.url, tencentSslEndpoint: this.tencent.emulator.url, requestTimeoutMs: timeout, recordCall: metrics.calls(), logger },
+            { settings: { teoEndpoint: this.tencent.emulator.url, sslEndpoint: this.tencent.emulator.url, credentialsSecret: undefined }, requestTimeoutMs: timeout, recordCall: metrics.calls(), logger },
             {
               retry: FAST_RETRY,
               deleteTaskPolling: { intervalMs: 5, attempts: 20 },

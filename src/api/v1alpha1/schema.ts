@@ -2,7 +2,9 @@
 // TypeScript types, the CRD's openAPIV3Schema and `kubectl explain` all come
 // from the same place. crds/*.yaml is generated from this file
 // (`npm run generate`), and a test fails when they drift.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { PROVIDERS, type RegisteredModule } from '../../providers/catalog.ts';
+import { objectName } from './fields.ts';
 
 export const GROUP = 'cdn-cert-sync.io';
 export const VERSION = 'v1alpha1';
@@ -14,66 +16,6 @@ export const SHORT_NAMES = ['ccb'];
 /** Finalizer added only while `spec.deletionPolicy` is `Disable`. */
 export const FINALIZER = `${GROUP}/disable-https`;
 
-// A DNS name as CDNs accept it: lowercase labels, optionally a leading
-// wildcard label (`*.example.com`).
-const HOSTNAME_PATTERN = '^(\\*\\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-// metav1 object names (DNS-1123 subdomain).
-const OBJECT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-
-const hostList = (what: string, description: string) =>
-  Type.Array(
-    Type.String({ minLength: 1, maxLength: 253, pattern: HOSTNAME_PATTERN, description: `One ${what}.` }),
-    { minItems: 1, maxItems: 100, 'x-kubernetes-list-type': 'set', description },
-  );
-
-const objectName = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 253, pattern: OBJECT_NAME_PATTERN, description });
-
-export const AlibabaTarget = Type.Object(
-  {
-    domains: hostList(
-      'accelerated domain, as listed in the Alibaba Cloud CDN console',
-      'Alibaba Cloud CDN accelerated domains that must serve the certificate (1 to 100, unique). ' +
-        'A wildcard domain is written `*.example.com`; it is sent to Alibaba Cloud in its `.example.com` form. ' +
-        'Every domain must be covered by a subjectAltName of the certificate.',
-    ),
-    certNamePrefix: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 50,
-        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
-        description:
-          'Prefix of the certificate name shown in the Alibaba Cloud console. The operator appends `-` and the first ' +
-          '12 hex digits of the certificate\'s SHA-256 fingerprint, so every renewal gets a new, deterministic name ' +
-          'of at most 63 characters. Defaults to `ccs-<namespace>-<name>`, shortened with a hash when too long.',
-      }),
-    ),
-  },
-  { additionalProperties: false, description: 'Push the certificate to Alibaba Cloud CDN domains.' },
-);
-
-export const TencentTarget = Type.Object(
-  {
-    zoneId: Type.String({
-      minLength: 1,
-      maxLength: 64,
-      pattern: '^zone-[a-z0-9]+$',
-      description: 'The Tencent Cloud EdgeOne zone (site) id that holds the hosts, such as `zone-2o0i4lh5c7qb`.',
-    }),
-    hosts: hostList(
-      'EdgeOne acceleration domain',
-      'EdgeOne acceleration domains in the zone that must serve the certificate (1 to 100, unique). ' +
-        'Every host must be covered by a subjectAltName of the certificate.',
-    ),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'Upload the certificate to Tencent Cloud SSL Certificates and bind it to EdgeOne acceleration domains. ' +
-      'Uploads this operator made for the binding are deleted once no host uses them.',
-  },
-);
-
 export const DeletionPolicy = Type.Union([Type.Literal('Retain'), Type.Literal('Disable')], {
   default: 'Retain',
   description:
@@ -82,43 +24,73 @@ export const DeletionPolicy = Type.Union([Type.Literal('Retain'), Type.Literal('
     'provider has confirmed it.',
 });
 
+const code = (key: string) => `\`${key}\``;
+
+/** Which keys a credentials Secret holds, for every provider: the credentialsSecretRef description. */
+function credentialKeysDoc(): string {
+  return PROVIDERS.map((m) => {
+    const optional = m.credentials.optional.length > 0 ? `, optional ${m.credentials.optional.map(code).join(', ')}` : '';
+    return `${m.title}: ${m.credentials.required.map(code).join(', ')}${optional}.`;
+  }).join(' ');
+}
+
+function defaultSecretsDoc(): string {
+  const envs = [...new Set(PROVIDERS.map((m) => (m.settings as Record<string, { env: string }>)[m.credentials.defaultSecret]!.env))];
+  return envs.join(' / ');
+}
+
+/** The CEL rule that admits exactly one provider field: each field set alone, or'ed. */
+function exactlyOneRule(names: readonly string[]): string {
+  if (names.length === 1) return `has(self.${names[0]})`;
+  return names.map((n) => `(${names.map((o) => (o === n ? `has(self.${o})` : `!has(self.${o})`)).join(' && ')})`).join(' || ');
+}
+
+function listOf(names: readonly string[]): string {
+  const fields = names.map((n) => `spec.${n}`);
+  return fields.length <= 2 ? fields.join(' or ') : `${fields.slice(0, -1).join(', ')} or ${fields.at(-1)}`;
+}
+
+const PROVIDER_NAMES = PROVIDERS.map((m) => m.name);
+
+const coreSpecFields = {
+  secretName: objectName(
+    'Name of a Secret of type `kubernetes.io/tls` in the binding\'s namespace, such as the one cert-manager ' +
+      'writes for a Certificate. `tls.crt` holds the leaf certificate then its chain; `tls.key` the private key ' +
+      '(PKCS#1, PKCS#8 or SEC1; RSA or ECDSA). A binding can never name a Secret in another namespace.',
+  ),
+  credentialsSecretRef: Type.Optional(
+    Type.Object(
+      { name: objectName('Name of the Secret in the binding\'s namespace.') },
+      {
+        additionalProperties: false,
+        description:
+          `Secret in the binding's namespace with the cloud credentials. ${credentialKeysDoc()} ` +
+          'When omitted, the operator uses the default credentials Secret its administrator configured ' +
+          `(${defaultSecretsDoc()} in the operator's namespace).`,
+      },
+    ),
+  ),
+  suspend: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description: 'When true the operator makes no provider calls for this binding and reports Ready=False, reason Suspended.',
+    }),
+  ),
+  deletionPolicy: Type.Optional(DeletionPolicy),
+};
+
+/** `spec.<provider>`, one optional field per registered module. */
+const providerSpecFields: Record<string, TSchema> = Object.fromEntries(PROVIDERS.map((m) => [m.name, Type.Optional(m.spec as TObject)]));
+
 export const BindingSpec = Type.Object(
-  {
-    secretName: objectName(
-      'Name of a Secret of type `kubernetes.io/tls` in the binding\'s namespace, such as the one cert-manager ' +
-        'writes for a Certificate. `tls.crt` holds the leaf certificate then its chain; `tls.key` the private key ' +
-        '(PKCS#1, PKCS#8 or SEC1; RSA or ECDSA). A binding can never name a Secret in another namespace.',
-    ),
-    alibaba: Type.Optional(AlibabaTarget),
-    tencent: Type.Optional(TencentTarget),
-    credentialsSecretRef: Type.Optional(
-      Type.Object(
-        { name: objectName('Name of the Secret in the binding\'s namespace.') },
-        {
-          additionalProperties: false,
-          description:
-            'Secret in the binding\'s namespace with the cloud credentials. Alibaba Cloud: `accessKeyId`, ' +
-            '`accessKeySecret`, optional `securityToken`. Tencent Cloud: `secretId`, `secretKey`, optional `token`. ' +
-            'When omitted, the operator uses the default credentials Secret its administrator configured ' +
-            '(ALIBABA_CREDENTIALS_SECRET / TENCENT_CREDENTIALS_SECRET in the operator\'s namespace).',
-        },
-      ),
-    ),
-    suspend: Type.Optional(
-      Type.Boolean({
-        default: false,
-        description: 'When true the operator makes no provider calls for this binding and reports Ready=False, reason Suspended.',
-      }),
-    ),
-    deletionPolicy: Type.Optional(DeletionPolicy),
-  },
+  { ...coreSpecFields, ...providerSpecFields },
   {
     additionalProperties: false,
     description: 'Which TLS Secret to serve, and on which CDN targets.',
     'x-kubernetes-validations': [
       {
-        rule: 'has(self.alibaba) != has(self.tencent)',
-        message: 'exactly one of spec.alibaba or spec.tencent must be set',
+        rule: exactlyOneRule(PROVIDER_NAMES),
+        message: `exactly one of ${listOf(PROVIDER_NAMES)} must be set`,
       },
     ],
   },
@@ -182,7 +154,10 @@ export const BindingStatus = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The metadata.generation this status was computed from.' })),
     provider: Type.Optional(
-      Type.Union([Type.Literal('alibaba'), Type.Literal('tencent')], { description: 'The CDN provider of the targets.' }),
+      Type.Union(
+        PROVIDER_NAMES.map((n) => Type.Literal(n)),
+        { description: 'The CDN provider of the targets: the spec field that names them.' },
+      ),
     ),
     lastSyncTime: Type.Optional(
       Type.String({ format: 'date-time', description: 'When every target was last verified to serve the certificate in the Secret.' }),
@@ -206,14 +181,13 @@ export const BindingStatus = Type.Object(
   { description: 'What the operator last observed. Written only by the operator.' },
 );
 
-export type BindingSpec = Static<typeof BindingSpec>;
-export type BindingStatus = Static<typeof BindingStatus>;
+/** The spec: the core fields, and one optional fragment per registered provider. */
+export type BindingSpec = Static<TObject<typeof coreSpecFields>> & { [M in RegisteredModule as M['name']]?: Static<M['spec']> };
+export type BindingStatus = Omit<Static<typeof BindingStatus>, 'provider'> & { provider?: RegisteredModule['name'] };
 export type Condition = Static<typeof Condition>;
 export type TargetStatus = Static<typeof TargetStatus>;
 export type CertificateSummary = Static<typeof CertificateSummary>;
-export type AlibabaTarget = Static<typeof AlibabaTarget>;
-export type TencentTarget = Static<typeof TencentTarget>;
-export type ProviderName = 'alibaba' | 'tencent';
+export type { ProviderName } from '../../providers/catalog.ts';
 
 export interface ObjectMeta {
   name: string;

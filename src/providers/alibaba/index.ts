@@ -1,88 +1,76 @@
-// The Alibaba Cloud CDN driver: reads credentials Secrets, and connects a
-// binding's `spec.alibaba` to a Provider backed by the shared per-account
-// SDK clients and rate limiters.
-//
-// RAM actions used (resource acs:cdn:*:<accountId>:domain/<DomainName>):
-//   cdn:SetCdnDomainSSLCertificate      deploy, disable
-//   cdn:DescribeDomainCertificateInfo   observe
-//   cdn:DescribeCdnSSLCertificateList   only to resolve Certificate.Duplicated
-import type { ProviderSettings } from '../calls.ts';
-import type { AlibabaScope, Credentials, Provider, ProviderDriver } from '../provider.ts';
-import { LimiterRegistry, realClock, type Clock } from '../ratelimit.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from '../retry.ts';
-import { AccountPool } from './accounts.ts';
-import { Action } from './api.ts';
-import { parseEndpoint } from './client.ts';
-import { AlibabaProvider } from './provider.ts';
+// Alibaba Cloud CDN: `spec.alibaba`. The module the core reads (spec,
+// naming, settings, credentials); the driver and its SDK load on first use
+// (./driver.ts).
+import { Type, type Static } from '@sinclair/typebox';
+import { hostList } from '../../api/v1alpha1/fields.ts';
+import { defineProvider, type ProviderSetting } from '../module.ts';
+import type { ProviderDriver } from '../provider.ts';
 
-export { certName, defaultPrefix, MAX_CERT_NAME_LENGTH } from './certname.ts';
-export { ERROR_RULES, classify, isRetryableCode } from './errors.ts';
-export { toApiDomain } from './domain.ts';
+export const AlibabaSpec = Type.Object(
+  {
+    domains: hostList(
+      'accelerated domain, as listed in the Alibaba Cloud CDN console',
+      'Alibaba Cloud CDN accelerated domains that must serve the certificate (1 to 100, unique). ' +
+        'A wildcard domain is written `*.example.com`; it is sent to Alibaba Cloud in its `.example.com` form. ' +
+        'Every domain must be covered by a subjectAltName of the certificate.',
+    ),
+    certNamePrefix: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 50,
+        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        description:
+          'Prefix of the certificate name shown in the Alibaba Cloud console. The operator appends `-` and the first ' +
+          '12 hex digits of the certificate\'s SHA-256 fingerprint, so every renewal gets a new, deterministic name ' +
+          'of at most 63 characters. Defaults to `ccs-<namespace>-<name>`, shortened with a hash when too long.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Push the certificate to Alibaba Cloud CDN domains.' },
+);
+export type AlibabaSpec = Static<typeof AlibabaSpec>;
 
-export const CREDENTIAL_KEYS = {
+/** The credentials and RRSA settings every Alibaba Cloud product shares (one RAM identity per account). */
+export const ALIBABA_CREDENTIALS = {
   required: ['accessKeyId', 'accessKeySecret'],
   optional: ['securityToken'],
 } as const;
 
-export interface AlibabaDriverOptions {
-  /**
-   * SetCdnDomainSSLCertificate calls per second per account. Alibaba Cloud
-   * documents 30; the default of 27 leaves 10% for arrival jitter and for
-   * other clients of the same account, such as the console.
-   */
-  setCertificatePerSecond?: number;
-  /** DescribeDomainCertificateInfo calls per second per account. Alibaba Cloud documents 100; the default of 90 keeps the same 10% margin. */
-  describePerSecond?: number;
-  /** Calls per second per account for any other action (DescribeCdnSSLCertificateList). */
-  otherPerSecond?: number;
-  /** In-call retries of retryable errors, before the controller's queue takes over. */
-  retry?: RetryPolicy;
-  clock?: Clock;
-}
+/** The operator settings the driver reads. */
+export const ALIBABA_SETTINGS = {
+  credentialsSecret: {
+    env: 'ALIBABA_CREDENTIALS_SECRET',
+    kind: 'string',
+    value: 'credentials.alibabaSecretName',
+    secretName: true,
+    description:
+      'Default Alibaba Cloud credentials Secret (in POD_NAMESPACE) for bindings without spec.credentialsSecretRef ' +
+      '(keys `accessKeyId`, `accessKeySecret`, optional `securityToken`).',
+  },
+  rrsa: {
+    env: 'ALIBABA_RRSA',
+    kind: 'bool',
+    default: 'false',
+    value: 'alibaba.rrsa',
+    description:
+      'Let bindings without a credentials Secret use the pod\'s Alibaba Cloud RRSA identity ' +
+      '(ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE).',
+  },
+  endpoint: {
+    env: 'ALIBABA_CDN_ENDPOINT',
+    kind: 'url',
+    value: 'alibaba.endpoint',
+    description: 'Alibaba Cloud CDN API endpoint URL. Default https://cdn.aliyuncs.com.',
+  },
+} as const satisfies Readonly<Record<string, ProviderSetting>>;
 
-export const DEFAULT_SET_CERTIFICATE_PER_SECOND = 27;
-export const DEFAULT_DESCRIBE_PER_SECOND = 90;
-export const DEFAULT_OTHER_PER_SECOND = 10;
-
-export function alibabaDriver(settings: ProviderSettings, options: AlibabaDriverOptions = {}): ProviderDriver<AlibabaScope> {
-  const clock = options.clock ?? realClock;
-  const limiters = new LimiterRegistry(
-    {
-      [Action.SetCertificate]: options.setCertificatePerSecond ?? DEFAULT_SET_CERTIFICATE_PER_SECOND,
-      [Action.DescribeDomainCertificate]: options.describePerSecond ?? DEFAULT_DESCRIBE_PER_SECOND,
-    },
-    options.otherPerSecond ?? DEFAULT_OTHER_PER_SECOND,
-    clock,
-  );
-  const logger = settings.logger.child({ provider: 'alibaba' });
-  const pool = new AccountPool(parseEndpoint(settings.alibabaCdnEndpoint), {
-    limiters,
-    retry: options.retry ?? DEFAULT_RETRY,
-    timeoutMs: settings.requestTimeoutMs,
-    recordCall: settings.recordCall,
-    assertMayWrite: settings.assertMayWrite,
-    logger,
-    clock,
-  });
-  const ambient = settings.alibabaAmbientCredentials === true;
-
-  return {
-    name: 'alibaba',
-    credentialKeys: CREDENTIAL_KEYS,
-    ambientCredentials: ambient,
-    connect(scope: AlibabaScope, credentials: Credentials | undefined): Provider {
-      if (credentials === undefined) {
-        if (!ambient) throw new Error('alibaba: no credentials given and ambient credentials are not enabled');
-        return new AlibabaProvider(pool.forAmbient(), scope, logger);
-      }
-      const missing = CREDENTIAL_KEYS.required.filter((key) => !credentials[key]);
-      if (missing.length > 0) throw new Error(`alibaba: credentials lack ${missing.join(', ')}`);
-      const api = pool.forStatic({
-        accessKeyId: credentials['accessKeyId'] ?? '',
-        accessKeySecret: credentials['accessKeySecret'] ?? '',
-        securityToken: credentials['securityToken'] || undefined,
-      });
-      return new AlibabaProvider(api, scope, logger);
-    },
-  };
-}
+export const alibaba = defineProvider({
+  name: 'alibaba',
+  title: 'Alibaba Cloud CDN',
+  spec: AlibabaSpec,
+  targets: (spec) => spec.domains,
+  claim: (_spec, domain) => domain.toLowerCase(),
+  credentials: { ...ALIBABA_CREDENTIALS, defaultSecret: 'credentialsSecret' },
+  settings: ALIBABA_SETTINGS,
+  driver: async (context): Promise<ProviderDriver> => (await import('./driver.ts')).alibabaDriver(context),
+});

@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import type { CertificateBundle } from '../../certs/types.ts';
 import {
   ProviderError,
-  type AlibabaScope,
   type BindingRef,
   type DeployRequest,
   type DisableRequest,
@@ -18,8 +17,10 @@ import {
   type ObserveRequest,
   type Outcome,
   type Provider,
+  type ProviderScope,
 } from '../provider.ts';
 import type { CdnApi, CertListEntry } from './api.ts';
+import type { AlibabaSpec } from './index.ts';
 import { certName } from './certname.ts';
 import { toApiDomain } from './domain.ts';
 import { toObservation } from './observation.ts';
@@ -27,10 +28,10 @@ import { toObservation } from './observation.ts';
 export class AlibabaProvider implements Provider {
   readonly name = 'alibaba';
   readonly #api: CdnApi;
-  readonly #scope: AlibabaScope;
+  readonly #scope: ProviderScope<AlibabaSpec>;
   readonly #logger: Logger;
 
-  constructor(api: CdnApi, scope: AlibabaScope, logger: Logger) {
+  constructor(api: CdnApi, scope: ProviderScope<AlibabaSpec>, logger: Logger) {
     this.#api = api;
     this.#scope = scope;
     this.#logger = logger;
@@ -41,7 +42,7 @@ export class AlibabaProvider implements Provider {
   }
 
   async deploy(req: DeployRequest): Promise<Outcome[]> {
-    const name = certName(req.binding, req.certificate.leaf.fingerprintSHA256, this.#scope.alibaba.certNamePrefix);
+    const name = certName(req.binding, req.certificate.leaf.fingerprintSHA256, this.#scope.spec.certNamePrefix);
     const observed = new Map(req.observed.map((o) => [o.target, o]));
     return Promise.all(
       req.targets.map((target) => this.#deploy(target, name, req.certificate, observed.get(target), req.binding, req.signal)),

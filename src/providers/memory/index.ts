@@ -4,6 +4,8 @@
 // deterministic; the real providers are tested over the wire against
 // emulators.
 import type { CertificateBundle } from '../../certs/types.ts';
+import { providerModule, type ProviderName } from '../catalog.ts';
+import type { ProviderModule } from '../module.ts';
 import {
   ProviderError,
   type Credentials,
@@ -14,7 +16,6 @@ import {
   type Outcome,
   type Provider,
   type ProviderDriver,
-  type ProviderName,
   type ProviderScope,
   type PruneRequest,
   type PruneResult,
@@ -46,7 +47,10 @@ export interface FailRule {
   retryable: boolean;
 }
 
-/** The CDN's state, shared by the drivers of both provider names. */
+/**
+ * The CDN's state, shared by the drivers of every provider name. Targets are
+ * keyed by their module's claim (a domain, or `<zone>/<host>`).
+ */
 export class MemoryCdn {
   readonly calls: MemoryCall[] = [];
   readonly #served = new Map<string, Served>();
@@ -109,13 +113,14 @@ class MemoryProvider implements Provider {
   readonly name: ProviderName;
   readonly #cdn: MemoryCdn;
   readonly #account: string | undefined;
-  readonly #prefix: string;
+  readonly #key: (target: string) => string;
 
   constructor(name: ProviderName, cdn: MemoryCdn, scope: ProviderScope, account: string | undefined) {
     this.name = name;
     this.#cdn = cdn;
     this.#account = account;
-    this.#prefix = scope.name === 'tencent' ? `${scope.tencent.zoneId}/` : '';
+    const module = providerModule(name) as ProviderModule;
+    this.#key = (target) => module.claim(scope.spec as never, target);
   }
 
   async observe(req: ObserveRequest): Promise<Observation[]> {
@@ -123,7 +128,7 @@ class MemoryProvider implements Provider {
     return req.targets.map((target): Observation => {
       const error = this.#authError() ?? this.#cdn.fault('observe', target);
       if (error) return { target, state: 'error', error };
-      const served = this.#cdn.get(this.#prefix + target);
+      const served = this.#cdn.get(this.#key(target));
       if (!served) return { target, state: 'disabled' };
       return { target, state: 'serving', fingerprintSHA256: served.fingerprint, certificateId: served.certificateId, notAfter: served.notAfter };
     });
@@ -134,7 +139,7 @@ class MemoryProvider implements Provider {
     return req.targets.map((target): Outcome => {
       const error = this.#authError() ?? this.#cdn.fault('deploy', target);
       if (error) return { target, ok: false, error };
-      return { target, ok: true, certificateId: this.#cdn.set(this.#prefix + target, req.certificate) };
+      return { target, ok: true, certificateId: this.#cdn.set(this.#key(target), req.certificate) };
     });
   }
 
@@ -143,7 +148,7 @@ class MemoryProvider implements Provider {
     return req.targets.map((target): Outcome => {
       const error = this.#authError() ?? this.#cdn.fault('disable', target);
       if (error) return { target, ok: false, error };
-      this.#cdn.unset(this.#prefix + target);
+      this.#cdn.unset(this.#key(target));
       return { target, ok: true };
     });
   }
@@ -172,14 +177,19 @@ class MemoryProvider implements Provider {
   }
 }
 
-/** A driver for `name` backed by `cdn`. Credentials: `id` and `secret` keys. */
+/**
+ * A driver for the registered provider `name`, backed by `cdn`. Credentials
+ * are the module's own keys; the first required one identifies the account.
+ */
 export function memoryDriver(name: ProviderName, cdn: MemoryCdn, opts: { ambient?: boolean } = {}): ProviderDriver {
+  const module = providerModule(name);
+  if (!module) throw new Error(`no provider module ${name}`);
+  const accountKey = module.credentials.required[0] ?? '';
   return {
     name,
-    credentialKeys: { required: ['id', 'secret'], optional: [] },
     ambientCredentials: opts.ambient ?? false,
     connect(scope: ProviderScope, credentials: Credentials | undefined): Provider {
-      return new MemoryProvider(name, cdn, scope, credentials?.id);
+      return new MemoryProvider(name, cdn, scope, credentials?.[accountKey]);
     },
   };
 }

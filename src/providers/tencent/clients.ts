@@ -16,7 +16,7 @@
 import type { Logger } from 'pino';
 import { CommonClient, type AbstractClient, type ClientConfig } from 'tencentcloud-sdk-nodejs-common';
 import { teo } from 'tencentcloud-sdk-nodejs-teo';
-import type { ProviderSettings } from '../calls.ts';
+import type { DriverContext } from '../module.ts';
 import type { LimiterRegistry } from '../ratelimit.ts';
 import { withRetry, type RetryPolicy } from '../retry.ts';
 import { Scrubber } from '../scrub.ts';
@@ -25,7 +25,7 @@ import { classify } from './errors.ts';
 import { ServedCertificateCache } from './served.ts';
 import type { Agents, Endpoint } from './transport.ts';
 
-/** Actions that change something at the CDN: guarded by settings.assertMayWrite. */
+/** Actions that change something at the CDN: guarded by context.assertMayWrite. */
 const WRITE_ACTIONS: ReadonlySet<string> = new Set(['UploadCertificate', 'ModifyHostsCertificate', 'DeleteCertificate']);
 
 export interface TencentCredentials {
@@ -36,7 +36,7 @@ export interface TencentCredentials {
 }
 
 export interface AccountDeps {
-  settings: ProviderSettings;
+  context: Pick<DriverContext, 'requestTimeoutMs' | 'recordCall' | 'assertMayWrite'>;
   logger: Logger;
   limiters: LimiterRegistry;
   retry: RetryPolicy;
@@ -88,22 +88,22 @@ export class TencentAccount {
   }
 
   async #call(client: Requester, action: string, request: object, opts: CallOptions): Promise<unknown> {
-    const { settings, logger, limiters, retry } = this.#deps;
+    const { context, logger, limiters, retry } = this.#deps;
     const scrubber = this.scrubber(opts.secrets);
     const scrub = (text: string) => scrubber.scrub(text);
     const limiter = limiters.for(this.secretId, action);
     return withRetry(
       async (attempt) => {
         await limiter.acquire(opts.signal);
-        if (WRITE_ACTIONS.has(action)) settings.assertMayWrite?.('tencent');
+        if (WRITE_ACTIONS.has(action)) context.assertMayWrite?.('tencent');
         const started = performance.now();
         try {
           const response: unknown = await client.request(action, request, { signal: opts.signal });
-          settings.recordCall({ provider: 'tencent', action, code: 'OK', seconds: (performance.now() - started) / 1000 });
+          context.recordCall({ provider: 'tencent', action, code: 'OK', seconds: (performance.now() - started) / 1000 });
           return response;
         } catch (err) {
           const error = classify(err, { action, afterUpload: opts.afterUpload ?? false, scrub });
-          settings.recordCall({ provider: 'tencent', action, code: error.code, seconds: (performance.now() - started) / 1000 });
+          context.recordCall({ provider: 'tencent', action, code: error.code, seconds: (performance.now() - started) / 1000 });
           const fields = { action, code: error.code, requestId: error.requestId, retryable: error.retryable, attempt };
           if (error.retryable) logger.info(fields, error.message);
           else logger.warn(fields, error.message);
@@ -132,7 +132,7 @@ function clientConfig(credentials: TencentCredentials, endpoint: Endpoint, deps:
         reqMethod: 'POST',
         // The SDK takes seconds and multiplies by 1000 for node-fetch's `timeout` (ms);
         // fractions are fine. Its default, 60 s, would stall a worker for a minute.
-        reqTimeout: deps.settings.requestTimeoutMs / 1000,
+        reqTimeout: deps.context.requestTimeoutMs / 1000,
         ...(agent ? { agent } : {}),
       },
     },

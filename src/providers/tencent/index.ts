@@ -1,116 +1,66 @@
-// The Tencent Cloud EdgeOne driver: reads a binding's credentials and hands
-// out Providers for its zone.
-//
-// Clients and rate limiters are per account, not per binding: every binding
-// that uses the same secretId shares one EdgeOne client, one SSL Certificates
-// client, one certificate-detail cache and one set of per-action limiters,
-// so together they stay under the account's API limits. A rotated secretKey
-// (same secretId) replaces the clients but keeps the limiters, which belong
-// to the account.
-import { createHash } from 'node:crypto';
-import type { ProviderSettings } from '../calls.ts';
-import { ProviderError, type Credentials, type Provider, type ProviderDriver, type TencentScope } from '../provider.ts';
-import { LimiterRegistry, realClock, type Clock } from '../ratelimit.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from '../retry.ts';
-import { SSL_HOST, TEO_HOST } from './api.ts';
-import { TencentAccount, type AccountDeps, type TencentCredentials } from './clients.ts';
-import { DEFAULT_DELETE_TASK_POLLING, type DeleteTaskPolling } from './prune.ts';
-import { TencentProvider } from './provider.ts';
-import { Agents, parseEndpoint } from './transport.ts';
+// Tencent Cloud EdgeOne: `spec.tencent`. The module the core reads (spec,
+// naming, settings, credentials); the driver and its SDKs load on first use
+// (./driver.ts).
+import { Type, type Static } from '@sinclair/typebox';
+import { hostList } from '../../api/v1alpha1/fields.ts';
+import { defineProvider, type ProviderSetting } from '../module.ts';
+import type { ProviderDriver } from '../provider.ts';
 
-export { aliasFor, aliasPrefix, isOwnAlias, ALIAS_MAX_LENGTH } from './alias.ts';
-export { ERROR_TABLE, classify, isRetryableCode, ruleFor, type ErrorRule } from './errors.ts';
-export type { DeleteTaskPolling } from './prune.ts';
+export const TencentSpec = Type.Object(
+  {
+    zoneId: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^zone-[a-z0-9]+$',
+      description: 'The Tencent Cloud EdgeOne zone (site) id that holds the hosts, such as `zone-2o0i4lh5c7qb`.',
+    }),
+    hosts: hostList(
+      'EdgeOne acceleration domain',
+      'EdgeOne acceleration domains in the zone that must serve the certificate (1 to 100, unique). ' +
+        'Every host must be covered by a subjectAltName of the certificate.',
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Upload the certificate to Tencent Cloud SSL Certificates and bind it to EdgeOne acceleration domains. ' +
+      'Uploads this operator made for the binding are deleted once no host uses them.',
+  },
+);
+export type TencentSpec = Static<typeof TencentSpec>;
 
-/**
- * Calls per second per account. The documented limits are 20/s for
- * ModifyHostsCertificate and 10/s for UploadCertificate and DeleteCertificate.
- * We aim 10% under them: the limiter spaces requests by when they actually
- * leave (so a stalled event loop cannot release a burst), but the service
- * counts them when they arrive, and network jitter can still bunch a few
- * together; the margin absorbs that without a single refusal.
- */
-export const DEFAULT_RATE_LIMITS: Readonly<Record<string, number>> = {
-  ModifyHostsCertificate: 18,
-  // EdgeOne documents 20/s for DescribeAccelerationDomains too; observe and verify use it on every round.
-  DescribeAccelerationDomains: 18,
-  UploadCertificate: 9,
-  DeleteCertificate: 9,
-};
-/** Every other action (the SSL Describe* calls): SSL Certificates documents 10/s, less the same margin. */
-export const DEFAULT_RATE_LIMIT = 9;
+/** The operator settings the driver reads. */
+export const TENCENT_SETTINGS = {
+  credentialsSecret: {
+    env: 'TENCENT_CREDENTIALS_SECRET',
+    kind: 'string',
+    value: 'credentials.tencentSecretName',
+    secretName: true,
+    description:
+      'Default Tencent Cloud credentials Secret (in POD_NAMESPACE) for bindings without spec.credentialsSecretRef ' +
+      '(keys `secretId`, `secretKey`, optional `token`).',
+  },
+  teoEndpoint: {
+    env: 'TENCENT_TEO_ENDPOINT',
+    kind: 'url',
+    value: 'tencent.teoEndpoint',
+    description: 'Tencent Cloud EdgeOne API endpoint URL. Default https://teo.tencentcloudapi.com (international: https://teo.intl.tencentcloudapi.com).',
+  },
+  sslEndpoint: {
+    env: 'TENCENT_SSL_ENDPOINT',
+    kind: 'url',
+    value: 'tencent.sslEndpoint',
+    description: 'Tencent Cloud SSL Certificates API endpoint URL. Default https://ssl.tencentcloudapi.com (international: https://ssl.intl.tencentcloudapi.com).',
+  },
+} as const satisfies Readonly<Record<string, ProviderSetting>>;
 
-export interface TencentDriverOptions {
-  /** Calls per second per account, by action; merged over DEFAULT_RATE_LIMITS. */
-  rateLimits?: Readonly<Record<string, number>>;
-  /** Calls per second per account for actions not in rateLimits. */
-  defaultRateLimit?: number;
-  /** In-call retries of retryable failures. */
-  retry?: RetryPolicy;
-  /** How long prune waits for asynchronous deletions. */
-  deleteTaskPolling?: DeleteTaskPolling;
-  /** Time source for rate limiters and polling (tests). */
-  clock?: Clock;
-}
-
-export function tencentDriver(settings: ProviderSettings, options: TencentDriverOptions = {}): ProviderDriver<TencentScope> {
-  const clock = options.clock ?? realClock;
-  const logger = settings.logger.child({ provider: 'tencent' });
-  const deps: AccountDeps = {
-    settings,
-    logger,
-    limiters: new LimiterRegistry({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }, options.defaultRateLimit ?? DEFAULT_RATE_LIMIT, clock),
-    retry: options.retry ?? DEFAULT_RETRY,
-    teoEndpoint: parseEndpoint(settings.tencentTeoEndpoint, TEO_HOST, 'tencentTeoEndpoint'),
-    sslEndpoint: parseEndpoint(settings.tencentSslEndpoint, SSL_HOST, 'tencentSslEndpoint'),
-    agents: new Agents(),
-  };
-  const polling = options.deleteTaskPolling ?? DEFAULT_DELETE_TASK_POLLING;
-  const accounts = new AccountPool(deps);
-
-  return {
-    name: 'tencent',
-    credentialKeys: { required: ['secretId', 'secretKey'], optional: ['token'] },
-    ambientCredentials: false,
-    connect(scope: TencentScope, credentials: Credentials | undefined): Provider {
-      const account = accounts.get(readCredentials(credentials));
-      const zoneId = scope.tencent.zoneId;
-      return new TencentProvider({ account, zoneId, logger: logger.child({ zoneId }), polling, clock });
-    },
-  };
-}
-
-function readCredentials(credentials: Credentials | undefined): TencentCredentials {
-  const secretId = credentials?.secretId?.trim();
-  const secretKey = credentials?.secretKey?.trim();
-  if (!secretId || !secretKey) {
-    throw new ProviderError({
-      provider: 'tencent',
-      code: 'CredentialsInvalid',
-      message: 'the credentials Secret must hold secretId and secretKey',
-      retryable: false,
-    });
-  }
-  const token = credentials?.token?.trim();
-  return { secretId, secretKey, token: token || undefined };
-}
-
-/** One TencentAccount per secretId, rebuilt when its secretKey or token changes. */
-class AccountPool {
-  readonly #deps: AccountDeps;
-  readonly #accounts = new Map<string, { version: string; account: TencentAccount }>();
-
-  constructor(deps: AccountDeps) {
-    this.#deps = deps;
-  }
-
-  get(credentials: TencentCredentials): TencentAccount {
-    // A digest, so the map never holds the secret itself as a key.
-    const version = createHash('sha256').update(`${credentials.secretKey}\u0000${credentials.token ?? ''}`).digest('hex');
-    const current = this.#accounts.get(credentials.secretId);
-    if (current?.version === version) return current.account;
-    const account = new TencentAccount(credentials, this.#deps);
-    this.#accounts.set(credentials.secretId, { version, account });
-    return account;
-  }
-}
+export const tencent = defineProvider({
+  name: 'tencent',
+  title: 'Tencent Cloud EdgeOne',
+  spec: TencentSpec,
+  targets: (spec) => spec.hosts,
+  claim: (spec, host) => `${spec.zoneId}/${host.toLowerCase()}`,
+  credentials: { required: ['secretId', 'secretKey'], optional: ['token'], defaultSecret: 'credentialsSecret' },
+  settings: TENCENT_SETTINGS,
+  driver: async (context): Promise<ProviderDriver> => (await import('./driver.ts')).tencentDriver(context),
+});

@@ -50,12 +50,18 @@ export function parseEndpoint(value: string | undefined, fallbackHost: string, s
 export class Agents {
   readonly http = new HttpAgent({ keepAlive: true, maxSockets: 32 });
   readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 32 });
+  readonly #env: Readonly<Record<string, string | undefined>>;
+
+  /** `env`: the proxy variables (http_proxy, no_proxy) the SDK will also read; main.ts passes the process's. */
+  constructor(env: Readonly<Record<string, string | undefined>> = {}) {
+    this.#env = env;
+  }
 
   /**
    * The agent to hand the SDK for `endpoint`, or undefined to let the SDK
    * route through `http_proxy` itself.
    */
-  for(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): HttpAgent | undefined {
+  for(endpoint: Endpoint, env: Readonly<Record<string, string | undefined>> = this.#env): HttpAgent | undefined {
     const proxy = env.http_proxy;
     if (proxy && !bypassesProxy(hostname(endpoint.host), env.no_proxy ?? env.NO_PROXY ?? '')) return undefined;
     return endpoint.protocol === 'http://' ? this.http : this.https;

@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import type { CertificateBundle } from '../../../src/certs/types.ts';
 import type { ProviderCall } from '../../../src/providers/calls.ts';
-import type { BindingRef, Credentials, Observation, Provider, ProviderDriver, TencentScope } from '../../../src/providers/provider.ts';
-import { tencentDriver, type TencentDriverOptions } from '../../../src/providers/tencent/index.ts';
+import type { BindingRef, Credentials, Observation, Provider, ProviderDriver } from '../../../src/providers/provider.ts';
+import type { TencentSpec } from '../../../src/providers/tencent/index.ts';
+import { tencentDriver, type TencentDriverOptions } from '../../../src/providers/tencent/driver.ts';
 import { issueCertificate, type IssuedCert } from '../../fixtures/certs.ts';
 import { TencentEmulator, type EmulatorOptions } from './emulator.ts';
 
@@ -26,7 +27,7 @@ export interface HarnessOptions {
 
 export interface Harness {
   emulator: TencentEmulator;
-  driver: ProviderDriver<TencentScope>;
+  driver: ProviderDriver<TencentSpec>;
   credentials: Credentials & { secretId: string; secretKey: string };
   /** Every call the driver recorded through settings.recordCall. */
   calls: ProviderCall[];
@@ -51,8 +52,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const logger = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
   const driver = tencentDriver(
     {
-      tencentTeoEndpoint: emulator.url,
-      tencentSslEndpoint: emulator.url,
+      settings: { teoEndpoint: emulator.url, sslEndpoint: emulator.url, credentialsSecret: undefined },
       requestTimeoutMs: opts.requestTimeoutMs ?? 2_000,
       recordCall: (call) => void calls.push(call),
       logger,
@@ -73,7 +73,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     credentials,
     calls,
     logs,
-    provider: (targets = hosts) => driver.connect({ name: 'tencent', tencent: { zoneId: ZONE, hosts: [...targets] } }, credentials),
+    provider: (targets = hosts) => driver.connect({ provider: 'tencent', spec: { zoneId: ZONE, hosts: [...targets] } }, credentials),
     stop: () => emulator.stop(),
   };
 }

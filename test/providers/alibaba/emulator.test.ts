@@ -9,7 +9,7 @@ import path from 'node:path';
 import querystring from 'node:querystring';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alibabaDriver } from '../../../src/providers/alibaba/index.ts';
+import { alibabaDriver } from '../../../src/providers/alibaba/driver.ts';
 import { ignoreCalls } from '../../../src/providers/calls.ts';
 import { AlibabaCdnEmulator } from '../../emulators/alibaba/emulator.ts';
 import { canonicalRequest, sign } from '../../emulators/alibaba/signature.ts';
@@ -180,7 +180,7 @@ describe('standalone', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
       const driver = alibabaDriver(
-        { alibabaCdnEndpoint: url, requestTimeoutMs: 2_000, recordCall: ignoreCalls, logger: memoryLogger().logger },
+        { settings: { endpoint: url, rrsa: false, credentialsSecret: undefined }, requestTimeoutMs: 2_000, recordCall: ignoreCalls, logger: memoryLogger().logger },
         { retry: FAST_RETRY },
       );
       const provider = driver.connect(scope(['x.example.com']), CREDENTIALS);

@@ -5,8 +5,9 @@ import pino, { type Logger } from 'pino';
 import { parseTlsSecret } from '../../../src/certs/index.ts';
 import type { CertificateBundle } from '../../../src/certs/types.ts';
 import type { ProviderCall } from '../../../src/providers/calls.ts';
-import { alibabaDriver, type AlibabaDriverOptions } from '../../../src/providers/alibaba/index.ts';
-import type { AlibabaScope, BindingRef, ProviderDriver } from '../../../src/providers/provider.ts';
+import { alibabaDriver, type AlibabaDriverOptions } from '../../../src/providers/alibaba/driver.ts';
+import type { AlibabaSpec } from '../../../src/providers/alibaba/index.ts';
+import type { BindingRef, ProviderDriver, ProviderScope } from '../../../src/providers/provider.ts';
 import type { RetryPolicy } from '../../../src/providers/retry.ts';
 import { AlibabaCdnEmulator, type EmulatorOptions } from '../../emulators/alibaba/emulator.ts';
 import { issueCertificate, type IssueOptions, type IssuedCert } from '../../fixtures/certs.ts';
@@ -20,8 +21,8 @@ export const BINDING: BindingRef = { namespace: 'web', name: 'shop', uid: '6c1f8
 /** Quick in-call retries: the behaviour of the real defaults, at test speed. */
 export const FAST_RETRY: RetryPolicy = { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 40 };
 
-export function scope(domains: string[], certNamePrefix?: string): AlibabaScope {
-  return { name: 'alibaba', alibaba: certNamePrefix === undefined ? { domains } : { domains, certNamePrefix } };
+export function scope(domains: string[], certNamePrefix?: string): ProviderScope<AlibabaSpec> {
+  return { provider: 'alibaba', spec: certNamePrefix === undefined ? { domains } : { domains, certNamePrefix } };
 }
 
 export interface MemoryLog {
@@ -38,7 +39,7 @@ export function memoryLogger(): MemoryLog {
 
 export interface Rig {
   emulator: AlibabaCdnEmulator;
-  driver: ProviderDriver<AlibabaScope>;
+  driver: ProviderDriver<AlibabaSpec>;
   log: MemoryLog;
   calls: ProviderCall[];
 }
@@ -60,8 +61,7 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
   const calls: ProviderCall[] = [];
   const driver = alibabaDriver(
     {
-      alibabaCdnEndpoint: emulator.url,
-      alibabaAmbientCredentials: opts.ambient,
+      settings: { endpoint: emulator.url, rrsa: opts.ambient ?? false, credentialsSecret: undefined },
       requestTimeoutMs: opts.requestTimeoutMs ?? 2_000,
       recordCall: (call) => void calls.push(call),
       logger: log.logger,

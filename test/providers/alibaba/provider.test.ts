@@ -2,6 +2,7 @@
 // observe, disable, wildcard spelling, credentials, and Certificate.Duplicated.
 import { afterEach, describe, expect, it } from 'vitest';
 import { certName } from '../../../src/providers/alibaba/certname.ts';
+import { alibaba } from '../../../src/providers/alibaba/index.ts';
 import { ProviderError, type Observation, type Outcome } from '../../../src/providers/provider.ts';
 import {
   ACCESS_KEY_ID,
@@ -220,7 +221,7 @@ describe('credentials', () => {
 
   it('declares its credential keys, and refuses to connect without credentials unless ambient ones are enabled', async () => {
     const { driver } = await start();
-    expect(driver.credentialKeys).toEqual({ required: ['accessKeyId', 'accessKeySecret'], optional: ['securityToken'] });
+    expect(alibaba.credentials).toEqual({ required: ['accessKeyId', 'accessKeySecret'], optional: ['securityToken'], defaultSecret: 'credentialsSecret' });
     expect(driver.ambientCredentials).toBe(false);
     expect(() => driver.connect(scope(['a.example.com']), undefined)).toThrow(/ambient/);
     expect(() => driver.connect(scope(['a.example.com']), { accessKeyId: ACCESS_KEY_ID })).toThrow(/accessKeySecret/);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError, type Outcome } from '../../../src/providers/provider.ts';
-import { ERROR_TABLE, classify, ruleFor } from '../../../src/providers/tencent/index.ts';
+import { ERROR_TABLE, classify, ruleFor } from '../../../src/providers/tencent/driver.ts';
 import { transportCode } from '../../../src/providers/tencent/errors.ts';
 import { servedCertificate } from '../../../src/providers/tencent/served.ts';
 import { BINDING, bundle, HOSTS, startHarness, waitFor, type Harness, type TestBundle } from '../../emulators/tencent/testing.ts';
@@ -186,13 +186,13 @@ describe('transport failures through the SDK', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const { tencentDriver } = await import('../../../src/providers/tencent/index.ts');
+    const { tencentDriver } = await import('../../../src/providers/tencent/driver.ts');
     const { pino } = await import('pino');
     const driver = tencentDriver(
-      { tencentTeoEndpoint: `http://127.0.0.1:${port}`, tencentSslEndpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 500, recordCall: () => {}, logger: pino({ level: 'silent' }) },
+      { settings: { teoEndpoint: `http://127.0.0.1:${port}`, sslEndpoint: `http://127.0.0.1:${port}`, credentialsSecret: undefined }, requestTimeoutMs: 500, recordCall: () => {}, logger: pino({ level: 'silent' }) },
       { retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1 } },
     );
-    const provider = driver.connect({ name: 'tencent', tencent: { zoneId: 'zone-x', hosts: ['example.com'] } }, h.credentials);
+    const provider = driver.connect({ provider: 'tencent', spec: { zoneId: 'zone-x', hosts: ['example.com'] } }, h.credentials);
     const error = failure(await provider.deploy({ binding: BINDING, targets: ['example.com'], certificate: cert, observed: [] }));
     expect(error).toMatchObject({ code: 'ECONNREFUSED', retryable: true });
   });
@@ -268,7 +268,7 @@ describe('codes the provider produces itself', () => {
   it('CredentialsInvalid: a credentials Secret without secretKey', () => {
     let thrown: unknown;
     try {
-      h.driver.connect({ name: 'tencent', tencent: { zoneId: 'zone-x', hosts: ['example.com'] } }, { secretId: 'AKIDonly' });
+      h.driver.connect({ provider: 'tencent', spec: { zoneId: 'zone-x', hosts: ['example.com'] } }, { secretId: 'AKIDonly' });
     } catch (err) {
       thrown = err;
     }

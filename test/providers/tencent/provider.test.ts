@@ -3,7 +3,8 @@
 import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Observation, Outcome } from '../../../src/providers/provider.ts';
-import { aliasFor } from '../../../src/providers/tencent/index.ts';
+import { aliasFor } from '../../../src/providers/tencent/driver.ts';
+import { tencent } from '../../../src/providers/tencent/index.ts';
 import { mismatchedKeyFor } from '../../fixtures/certs.ts';
 import { BINDING, bundle, HOSTS, observationOf, startHarness, ZONE, type Harness } from '../../emulators/tencent/testing.ts';
 
@@ -249,9 +250,9 @@ describe('disable', () => {
 
 describe('driver', () => {
   it('declares its credential keys and shares one account between bindings with the same credentials', async () => {
-    expect(h.driver.credentialKeys).toEqual({ required: ['secretId', 'secretKey'], optional: ['token'] });
+    expect(tencent.credentials).toEqual({ required: ['secretId', 'secretKey'], optional: ['token'], defaultSecret: 'credentialsSecret' });
     expect(h.driver.ambientCredentials).toBe(false);
-    expect(() => h.driver.connect({ name: 'tencent', tencent: { zoneId: ZONE, hosts: ['example.com'] } }, { secretId: 'x' })).toThrow(
+    expect(() => h.driver.connect({ provider: 'tencent', spec: { zoneId: ZONE, hosts: ['example.com'] } }, { secretId: 'x' })).toThrow(
       /secretId and secretKey/,
     );
     // Two bindings, one account: the second observe finds the certificate detail cached by the first.
@@ -288,7 +289,7 @@ describe('driver', () => {
     const token = 'sts-token-0123456789abcdef';
     h.emulator.addAccount('AKIDsts', 'sts-secret-key-0123456789', token);
     h.emulator.addZone('AKIDsts', 'zone-sts', ['example.com']);
-    const scope = { name: 'tencent' as const, tencent: { zoneId: 'zone-sts', hosts: ['example.com'] } };
+    const scope = { provider: 'tencent', spec: { zoneId: 'zone-sts', hosts: ['example.com'] } };
     const good = h.driver.connect(scope, { secretId: 'AKIDsts', secretKey: 'sts-secret-key-0123456789', token });
     expect((await good.observe({ binding: BINDING, targets: ['example.com'] }))[0]?.state).toBe('disabled');
     const bad = h.driver.connect(scope, { secretId: 'AKIDsts', secretKey: 'sts-secret-key-0123456789', token: 'expired-token-000000' });

@@ -2,7 +2,7 @@
 // nothing else.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Provider, PruneResult } from '../../../src/providers/provider.ts';
-import { aliasFor } from '../../../src/providers/tencent/index.ts';
+import { aliasFor } from '../../../src/providers/tencent/driver.ts';
 import { BINDING, bundle, HOSTS, startHarness, ZONE, type Harness } from '../../emulators/tencent/testing.ts';
 
 let h: Harness;

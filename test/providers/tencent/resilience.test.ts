@@ -157,7 +157,7 @@ describe('credentials', () => {
   it('reports a wrong secretKey (bad signature) as terminal, without retrying', async () => {
     h = await startHarness();
     const provider = h.driver.connect(
-      { name: 'tencent', tencent: { zoneId: ZONE, hosts: [...HOSTS] } },
+      { provider: 'tencent', spec: { zoneId: ZONE, hosts: [...HOSTS] } },
       { secretId: h.credentials.secretId, secretKey: 'not-the-right-secret-key' },
     );
     const observed = await provider.observe({ binding: BINDING, targets: HOSTS });
@@ -167,7 +167,7 @@ describe('credentials', () => {
 
   it('reports an unknown SecretId as terminal', async () => {
     h = await startHarness();
-    const provider = h.driver.connect({ name: 'tencent', tencent: { zoneId: ZONE, hosts: [...HOSTS] } }, { secretId: 'AKIDunknown', secretKey: 'whatever-key-123' });
+    const provider = h.driver.connect({ provider: 'tencent', spec: { zoneId: ZONE, hosts: [...HOSTS] } }, { secretId: 'AKIDunknown', secretKey: 'whatever-key-123' });
     const outcomes = await provider.deploy({ binding: BINDING, targets: HOSTS, certificate: await bundle(), observed: [] });
     expect(outcomes.every((o) => !o.ok && o.error.code === 'AuthFailure.SecretIdNotFound' && !o.error.retryable)).toBe(true);
     expect(h.emulator.uploads()).toHaveLength(0);
@@ -175,7 +175,7 @@ describe('credentials', () => {
 
   it('picks up a rotated secretKey for the same SecretId', async () => {
     h = await startHarness();
-    const scope = { name: 'tencent' as const, tencent: { zoneId: ZONE, hosts: [...HOSTS] } };
+    const scope = { provider: 'tencent', spec: { zoneId: ZONE, hosts: [...HOSTS] } };
     const before = await h.driver.connect(scope, h.credentials).observe({ binding: BINDING, targets: ['example.com'] });
     expect(before[0]?.state).toBe('disabled');
     h.emulator.addAccount(h.credentials.secretId, 'rotated-secret-key-0001');
